@@ -1,0 +1,29 @@
+"""GetUserFunction: GET /users/{userId}."""
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from finspace_users import finspace
+from finspace_users.api import create_app, handle_event
+from finspace_users.models import User, UserIdParam
+from finspace_users.observability import logger, metrics, tracer
+
+app = create_app()
+
+
+@app.get(
+    "/users/<userId>",
+    summary="Get one FinSpace user",
+    responses={200: {"description": "The user, as FinSpace returned it.", "content": {"application/json": {"model": User}}}},
+)
+def get_user(userId: UserIdParam) -> dict[str, Any]:  # noqa: N803 - the API's own parameter name
+    return finspace.get_user(userId)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
+    return handle_event(app, event, context)

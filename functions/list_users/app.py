@@ -1,0 +1,29 @@
+"""ListUsersFunction: GET /users?maxResults=&nextToken=."""
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from finspace_users import finspace
+from finspace_users.api import create_app, handle_event
+from finspace_users.models import MaxResultsParam, NextTokenParam, UserPage
+from finspace_users.observability import logger, metrics, tracer
+
+app = create_app()
+
+
+@app.get(
+    "/users",
+    summary="List FinSpace users, one page at a time",
+    responses={200: {"description": "One page of users.", "content": {"application/json": {"model": UserPage}}}},
+)
+def list_users(max_results: MaxResultsParam = 100, next_token: NextTokenParam = None) -> dict[str, Any]:
+    return finspace.list_users_page(max_results, next_token)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
+    return handle_event(app, event, context)

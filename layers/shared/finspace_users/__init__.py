@@ -1,0 +1,1 @@
+"""Shared code of the finspace-users functions, shipped to Lambda as the SharedLayer."""

@@ -1,0 +1,134 @@
+"""The HTTP side shared by both functions: a resolver whose every error is an RFC 9457
+problem, and the entry point that tells API Gateway events from schedule inputs."""
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import unquote
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
+
+from finspace_users.observability import logger
+from finspace_users.problems import (
+    INTERNAL_ERROR,
+    PROBLEM_CONTENT_TYPE,
+    Problem,
+    bad_request,
+    problem_for_exception,
+    route_not_found,
+    unsupported_event,
+    validation_detail,
+)
+
+ScheduleAction = Callable[[Mapping[str, Any]], Any]
+
+
+class UserDirectoryResolver(APIGatewayRestResolver):
+    """REST resolver that percent-decodes path parameters.
+
+    API Gateway REST events carry ``path`` still percent-encoded, and Powertools takes
+    route parameters from it, so ``/users/%20`` would otherwise validate as a
+    three-character userId instead of a blank one.
+    """
+
+    def _convert_matches_into_route_keys(self, match: Any) -> dict[str, str]:
+        return {name: unquote(value) for name, value in match.groupdict().items()}
+
+
+def create_app() -> APIGatewayRestResolver:
+    app = UserDirectoryResolver(enable_validation=True)
+
+    def respond(problem: Problem) -> Response[str]:
+        request_id = app.current_event.request_context.request_id
+        return problem_response(problem, request_id)
+
+    # Without its own handler, a validation error would reach the catch-all below and
+    # become a 500; Powertools' default would be a terse 422.
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(error: RequestValidationError) -> Response[str]:
+        return respond(bad_request(validation_detail(list(error.errors()))))
+
+    @app.exception_handler(Exception)
+    def failed_request(error: Exception) -> Response[str]:
+        problem = problem_for_exception(error)
+        if problem is INTERNAL_ERROR:
+            logger.exception("Unhandled error")
+        else:
+            code = error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else None
+            logger.warning(
+                "FinSpace call failed",
+                extra={"errorType": type(error).__name__, "errorCode": code, "status": problem.status},
+            )
+        return respond(problem)
+
+    @app.not_found
+    def no_route(_: Exception) -> Response[str]:
+        # A gateway resource such as /users/{userId} reached with an empty segment is
+        # a bad parameter, not a missing route.
+        path_parameters = app.current_event.path_parameters or {}
+        empty = sorted(name for name, value in path_parameters.items() if not value)
+        if empty:
+            return respond(bad_request("; ".join(f"path parameter {name}: must not be empty" for name in empty)))
+        return respond(route_not_found())
+
+    return app
+
+
+def problem_response(problem: Problem, request_id: str | None) -> Response[str]:
+    return Response(
+        status_code=problem.status,
+        content_type=PROBLEM_CONTENT_TYPE,
+        body=json.dumps(problem.body(request_id)),
+        headers=problem.headers,
+    )
+
+
+def handle_event(
+    app: APIGatewayRestResolver,
+    event: Any,
+    context: LambdaContext,
+    schedule_actions: Mapping[str, ScheduleAction] | None = None,
+) -> Any:
+    """Serve an API Gateway REST event, run a schedule action, or refuse the event clearly."""
+    if isinstance(event, Mapping) and "httpMethod" in event and "requestContext" in event:
+        return _serve_api(app, event, context)
+    actions = schedule_actions or {}
+    if isinstance(event, Mapping) and event.get("action") in actions:
+        return actions[event["action"]](event)
+    supported = ", ".join(repr(name) for name in sorted(actions)) or "none"
+    logger.error("Unsupported event", extra={"eventKeys": sorted(map(str, event))[:20] if isinstance(event, Mapping) else []})
+    problem = unsupported_event(
+        "Expected an API Gateway REST proxy event or a schedule input "
+        f'{{"action": ...}} with a supported action ({supported}).'
+    )
+    return {
+        "statusCode": problem.status,
+        "multiValueHeaders": {"Content-Type": [PROBLEM_CONTENT_TYPE], "Cache-Control": ["no-store"]},
+        "body": json.dumps(problem.body(None)),
+        "isBase64Encoded": False,
+    }
+
+
+def _serve_api(app: APIGatewayRestResolver, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+    started = time.perf_counter()
+    response = _no_store(app.resolve(event, context))
+    access: dict[str, Any] = {
+        "route": f"{event.get('httpMethod')} {event.get('resource')}",
+        "status": response["statusCode"],
+        "latencyMs": round((time.perf_counter() - started) * 1000, 1),
+    }
+    user_id = (event.get("pathParameters") or {}).get("userId")
+    if user_id is not None:
+        access["userId"] = user_id
+    logger.info("request", extra=access)
+    return response
+
+
+def _no_store(response: dict[str, Any]) -> dict[str, Any]:
+    # Directory data is PII: no browser, proxy or CDN may keep a copy.
+    response.setdefault("multiValueHeaders", {})["Cache-Control"] = ["no-store"]
+    return response

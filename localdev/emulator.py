@@ -1,0 +1,273 @@
+"""A FinSpace Data API emulator that boto3 1.43.116 cannot tell from the real thing
+for GetUser, ListUsers and GetProgrammaticAccessCredentials.
+
+Same routes, status codes, rest-json error shapes (``x-amzn-ErrorType`` header plus a
+JSON ``message``) and nextToken pagination as the service. Requests must carry a SigV4
+Authorization header scoped to ``finspace-api``; with ``enforce_issued_credentials``
+data calls must also be signed with a live key issued by GetProgrammaticAccessCredentials.
+
+Runs in-process (``with FinSpaceEmulator().serving() as url``) or as a server
+(``python -m localdev.emulator --port 9010``). Fault knobs can be changed at run time,
+in-process or with ``POST /_emulator/faults``; ``GET /_emulator/calls`` counts calls.
+"""
+
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import random
+import re
+import secrets
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from werkzeug.routing import Map, Rule
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from localdev.directory import SeededDirectory
+
+USER_ID_PATTERN = re.compile(r".*\S.*")
+# SigV4: "AWS4-HMAC-SHA256 Credential=AKID/20261123/us-east-1/finspace-api/aws4_request, ..."
+AUTHORIZATION_PATTERN = re.compile(
+    r"^AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/\d{8}/[^/]+/(?P<service>[^/]+)/aws4_request, "
+    r"SignedHeaders=[^,]+, Signature=[0-9a-f]{64}$"
+)
+# Real tokens are opaque base64; these always hold "+", "/" and "=" so that callers
+# who forget to percent-encode them find out locally.
+_TOKEN_PREFIX = b"\xfb\xff\xbf"
+
+
+@dataclass
+class Faults:
+    throttle_rate: float = 0.0
+    error_rate: float = 0.0
+    latency_seconds: float = 0.0
+
+
+@dataclass
+class IssuedCredentials:
+    secret_access_key: str
+    session_token: str
+    expires_at: float
+
+
+class EmulatedError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def _validation(message: str) -> EmulatedError:
+    return EmulatedError(400, "ValidationException", message)
+
+
+@dataclass
+class FinSpaceEmulator:
+    user_count: int = 50
+    seed: int = 42
+    credential_lifetime_seconds: float | None = None
+    enforce_issued_credentials: bool = False
+    faults: Faults = field(default_factory=Faults)
+    calls: Counter[str] = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        self.directory = SeededDirectory(self.user_count, self.seed)
+        self.issued: dict[str, IssuedCredentials] = {}
+        self.data_calls_with_expired_keys = 0
+        self._token_key = hashlib.sha256(f"tokens:{self.seed}".encode()).digest()
+        self._fault_rng = random.Random(self.seed)
+        self._lock = threading.Lock()
+        self._routes = Map(
+            [
+                Rule("/user/<path:user_id>", endpoint="GetUser", methods=["GET"]),
+                Rule("/user", endpoint="ListUsers", methods=["GET"]),
+                Rule("/credentials/programmatic", endpoint="GetProgrammaticAccessCredentials", methods=["GET"]),
+                Rule("/_emulator/calls", endpoint="admin_calls", methods=["GET"]),
+                Rule("/_emulator/faults", endpoint="admin_faults", methods=["POST"]),
+            ],
+            merge_slashes=False,
+        )
+
+    # -- serving -------------------------------------------------------------------
+
+    @contextmanager
+    def serving(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+        """Serve on a background thread; yields the endpoint URL."""
+        server = make_server(host, port, self, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"http://{host}:{server.server_port}"
+        finally:
+            server.shutdown()
+            thread.join()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        return self._dispatch(Request(environ))(environ, start_response)
+
+    def _dispatch(self, request: Request) -> Response:
+        adapter = self._routes.bind_to_environ(request.environ)
+        try:
+            endpoint, arguments = adapter.match()
+        except Exception:
+            return _error_response(EmulatedError(404, "UnknownOperationException", "Unknown operation"))
+        if endpoint == "admin_calls":
+            return _json_response(200, dict(self.calls))
+        if endpoint == "admin_faults":
+            self.faults = Faults(**{**asdict(self.faults), **(request.get_json(silent=True) or {})})
+            return _json_response(200, asdict(self.faults))
+        with self._lock:
+            self.calls[endpoint] += 1
+        try:
+            access_key = self._authenticate(request)
+            self._inject_faults()
+            if endpoint == "GetProgrammaticAccessCredentials":
+                return _json_response(200, self._issue_credentials(request))
+            self._authorize_data_call(access_key)
+            if endpoint == "GetUser":
+                return _json_response(200, self._get_user(arguments["user_id"]))
+            return _json_response(200, self._list_users(request))
+        except EmulatedError as error:
+            return _error_response(error)
+
+    # -- checks and faults ---------------------------------------------------------
+
+    def _authenticate(self, request: Request) -> str:
+        header = request.headers.get("Authorization", "")
+        if not header or "X-Amz-Date" not in request.headers:
+            raise EmulatedError(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
+        match = AUTHORIZATION_PATTERN.match(header)
+        if not match:
+            raise EmulatedError(403, "IncompleteSignatureException", "Authorization header is not a valid SigV4 signature")
+        if match["service"] != "finspace-api":
+            raise EmulatedError(403, "InvalidSignatureException", "Credential should be scoped to correct service: 'finspace-api'")
+        return match["key"]
+
+    def _authorize_data_call(self, access_key: str) -> None:
+        issued = self.issued.get(access_key)
+        if issued is not None and issued.expires_at <= time.time():
+            self.data_calls_with_expired_keys += 1
+        if not self.enforce_issued_credentials:
+            return
+        if issued is None or issued.expires_at <= time.time():
+            raise EmulatedError(403, "AccessDeniedException", "User is not authorized to perform this action")
+
+    def _inject_faults(self) -> None:
+        with self._lock:
+            throttle = self._fault_rng.random() < self.faults.throttle_rate
+            fail = self._fault_rng.random() < self.faults.error_rate
+        if self.faults.latency_seconds:
+            time.sleep(self.faults.latency_seconds)
+        if throttle:
+            raise EmulatedError(429, "ThrottlingException", "Rate exceeded")
+        if fail:
+            raise EmulatedError(500, "InternalServerException", "Internal server error")
+
+    # -- operations ----------------------------------------------------------------
+
+    def _get_user(self, user_id: str) -> dict[str, Any]:
+        if not 1 <= len(user_id) <= 26 or not USER_ID_PATTERN.fullmatch(user_id):
+            raise _validation("1 validation error detected: Value at 'userId' failed to satisfy constraint")
+        user = self.directory.find(user_id)
+        if user is None:
+            raise EmulatedError(404, "ResourceNotFoundException", "User not found")
+        return user
+
+    def _list_users(self, request: Request) -> dict[str, Any]:
+        max_results = _int_param(request, "maxResults", low=1, high=100, required=True)
+        token = request.args.get("nextToken")
+        offset = 0 if token is None else self._decode_token(token)
+        users = self.directory.page(offset, max_results)
+        body: dict[str, Any] = {"users": users}
+        if offset + len(users) < len(self.directory):
+            body["nextToken"] = self._encode_token(offset + len(users))
+        return body
+
+    def _issue_credentials(self, request: Request) -> dict[str, Any]:
+        environment_id = request.args.get("environmentId", "")
+        if not 1 <= len(environment_id) <= 26:
+            raise _validation("environmentId is required")
+        minutes = _int_param(request, "durationInMinutes", low=1, high=60, required=False) or 60
+        lifetime = self.credential_lifetime_seconds if self.credential_lifetime_seconds is not None else minutes * 60
+        access_key = "ASIA" + secrets.token_hex(8).upper()
+        issued = IssuedCredentials(secrets.token_urlsafe(30), secrets.token_urlsafe(60), time.time() + lifetime)
+        self.issued[access_key] = issued
+        return {
+            "credentials": {
+                "accessKeyId": access_key,
+                "secretAccessKey": issued.secret_access_key,
+                "sessionToken": issued.session_token,
+            },
+            "durationInMinutes": minutes,
+        }
+
+    def _encode_token(self, offset: int) -> str:
+        raw = offset.to_bytes(4, "big")
+        signature = hmac.new(self._token_key, raw, hashlib.sha256).digest()[:6]
+        return base64.b64encode(_TOKEN_PREFIX + raw + signature).decode()
+
+    def _decode_token(self, token: str) -> int:
+        try:
+            raw = base64.b64decode(token, validate=True)
+        except ValueError:
+            raise _validation("Invalid nextToken") from None
+        body, signature = raw[len(_TOKEN_PREFIX) : -6], raw[-6:]
+        expected = hmac.new(self._token_key, body, hashlib.sha256).digest()[:6]
+        if not raw.startswith(_TOKEN_PREFIX) or len(body) != 4 or not hmac.compare_digest(signature, expected):
+            raise _validation("Invalid nextToken")
+        return int.from_bytes(body, "big")
+
+
+def _int_param(request: Request, name: str, *, low: int, high: int, required: bool) -> int | None:
+    text = request.args.get(name)
+    if text is None:
+        if required:
+            raise _validation(f"{name} is required")
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise _validation(f"{name} must be an integer") from None
+    if not low <= value <= high:
+        raise _validation(f"{name} must be between {low} and {high}")
+    return value
+
+
+def _json_response(status: int, body: Any) -> Response:
+    return Response(
+        json.dumps(body),
+        status=status,
+        content_type="application/json",
+        headers={"x-amzn-RequestId": str(uuid.uuid4())},
+    )
+
+
+def _error_response(error: EmulatedError) -> Response:
+    response = _json_response(error.status, {"message": error.message})
+    response.headers["x-amzn-ErrorType"] = error.code
+    return response
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=9010)
+    parser.add_argument("--users", type=int, default=50, help="how many seeded users")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--enforce-issued-credentials", action="store_true")
+    args = parser.parse_args()
+    emulator = FinSpaceEmulator(args.users, args.seed, enforce_issued_credentials=args.enforce_issued_credentials)
+    print(f"FinSpace Data emulator with {args.users} users on http://{args.host}:{args.port}", flush=True)
+    make_server(args.host, args.port, emulator, threaded=True).serve_forever()
+
+
+if __name__ == "__main__":
+    main()

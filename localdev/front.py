@@ -1,0 +1,110 @@
+"""A local HTTP front for the API: each request becomes an API Gateway REST (v1) proxy
+event, routed by the template's Api events to the right function, invoked in-process.
+
+Like API Gateway REST, ``path`` keeps its percent-encoding while ``pathParameters`` and
+``queryStringParameters`` are decoded (``+`` stays ``+``).
+"""
+
+import base64
+import json
+import time
+import uuid
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import unquote
+
+from werkzeug.wrappers import Request, Response
+
+from localdev.invoke import LocalFunction
+from localdev.template import route_pattern
+
+STAGE = "local"
+
+
+def _query_parameters(raw_query: str) -> tuple[dict[str, str] | None, dict[str, list[str]] | None]:
+    multi: dict[str, list[str]] = {}
+    for pair in filter(None, raw_query.split("&")):
+        name, _, value = pair.partition("=")
+        multi.setdefault(unquote(name), []).append(unquote(value))
+    if not multi:
+        return None, None
+    return {name: values[-1] for name, values in multi.items()}, multi
+
+
+def rest_proxy_event(
+    method: str, raw_path: str, raw_query: str, headers: Iterable[tuple[str, str]], resource: str, path_parameters: dict[str, str] | None, body: bytes
+) -> dict[str, Any]:
+    header_map: dict[str, str] = {}
+    multi_headers: dict[str, list[str]] = {}
+    for name, value in headers:
+        header_map[name] = value
+        multi_headers.setdefault(name, []).append(value)
+    query, multi_query = _query_parameters(raw_query)
+    return {
+        "resource": resource,
+        "path": raw_path,
+        "httpMethod": method,
+        "headers": header_map,
+        "multiValueHeaders": multi_headers,
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": multi_query,
+        "pathParameters": path_parameters,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": resource,
+            "httpMethod": method,
+            "path": f"/{STAGE}{raw_path}",
+            "stage": STAGE,
+            "requestId": str(uuid.uuid4()),
+            "requestTimeEpoch": int(time.time() * 1000),
+            "accountId": "123456789012",
+            "apiId": "local",
+            "protocol": "HTTP/1.1",
+            "identity": {"sourceIp": "127.0.0.1"},
+        },
+        "body": base64.b64encode(body).decode() if body else None,
+        "isBase64Encoded": bool(body),
+    }
+
+
+class LocalApi:
+    """WSGI app standing in for the template's REST API."""
+
+    def __init__(self, local_functions: dict[str, LocalFunction]) -> None:
+        self.routes = [
+            (method, path, route_pattern(path), function)
+            for function in local_functions.values()
+            for method, path in function.spec.routes
+        ]
+        # Static routes first, as API Gateway prefers them over parameterised ones.
+        self.routes.sort(key=lambda route: "{" in route[1])
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI") or request.full_path
+        raw_path, _, raw_query = raw_uri.partition("?")
+        for method, resource, pattern, function in self.routes:
+            match = pattern.match(raw_path)
+            if match and request.method == method:
+                path_parameters = {name: unquote(value) for name, value in match.groupdict().items()} or None
+                event = rest_proxy_event(
+                    method, raw_path, raw_query, request.headers.items(), resource, path_parameters, request.get_data()
+                )
+                return self._respond(function.invoke(event))(environ, start_response)
+        # API Gateway's own answer for an unknown route, since no function sees it.
+        return Response(
+            json.dumps({"message": "Missing Authentication Token"}), status=403, content_type="application/json"
+        )(environ, start_response)
+
+    @staticmethod
+    def _respond(result: dict[str, Any]) -> Response:
+        body = result.get("body") or ""
+        payload = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
+        response = Response(payload, status=result["statusCode"])
+        response.headers.clear()
+        for name, value in (result.get("headers") or {}).items():
+            response.headers[name] = value
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            for value in values:
+                response.headers.add(name, value)
+        return response

@@ -1,0 +1,51 @@
+"""`make run`: the emulator, moto and the API front on 127.0.0.1, until Ctrl-C."""
+
+import argparse
+import logging
+
+from werkzeug.serving import make_server
+
+from localdev.front import LocalApi
+from localdev.invoke import load_functions
+from localdev.stack import local_stack
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=3000, help="API front port")
+    parser.add_argument("--users", type=int, default=50, help="seeded FinSpace users")
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+    with local_stack(user_count=args.users, seed=args.seed) as stack:
+        api = make_server("127.0.0.1", args.port, LocalApi(load_functions(stack.env_vars)), threaded=True)
+        base = f"http://127.0.0.1:{args.port}"
+        first_user = stack.emulator.directory.user_at(0)["userId"]
+        print(
+            f"""
+finspace-users is running locally ({args.users} seeded users, seed {args.seed}):
+  API front          {base}
+  FinSpace emulator  {stack.finspace_url}
+  moto (DynamoDB/S3) {stack.moto_url}
+
+Try:
+  curl -s '{base}/users?maxResults=5'
+  curl -s '{base}/users/{first_user}'
+  curl -s '{base}/users/no-such-user'
+  curl -s '{base}/users?maxResults=500'
+
+Ctrl-C stops everything.
+""",
+            flush=True,
+        )
+        try:
+            api.serve_forever()
+        except KeyboardInterrupt:
+            print("\nStopping.", flush=True)
+        finally:
+            api.server_close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""The local stack: the FinSpace emulator and a moto server holding the table and the
+bucket that template.yaml defines. Used by `make run`, `make invoke` and the tests."""
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from localdev.emulator import FinSpaceEmulator
+from localdev.template import resources_of_type
+
+LOCAL_TABLE_NAME = "finspace-users-idempotency"
+LOCAL_BUCKET_NAME = "finspace-users-snapshots"
+LOCAL_REGION = "us-east-1"
+# What the Lambda runtime would provide, pointed at moto. Tracing is off: no X-Ray
+# daemon runs locally.
+PROCESS_ENVIRONMENT = {
+    "AWS_REGION": LOCAL_REGION,
+    "AWS_DEFAULT_REGION": LOCAL_REGION,
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+}
+
+
+@dataclass
+class LocalStack:
+    emulator: FinSpaceEmulator
+    finspace_url: str
+    moto_url: str
+
+    @property
+    def env_vars(self) -> dict[str, Any]:
+        """Values for the template's variables, in `sam local`'s env-vars format."""
+        return {
+            "Parameters": {
+                "FINSPACE_ENDPOINT_URL": self.finspace_url,
+                "FINSPACE_ENVIRONMENT_ID": "",
+                "IDEMPOTENCY_TABLE_NAME": LOCAL_TABLE_NAME,
+                "SNAPSHOT_BUCKET_NAME": LOCAL_BUCKET_NAME,
+                "PAGE_CACHE_SECONDS": "60",
+                "DORMANT_AFTER_DAYS": "90",
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+            }
+        }
+
+
+def create_template_storage(moto_url: str) -> None:
+    """Create the template's DynamoDB table (same keys and TTL) and S3 bucket in moto."""
+    dynamodb = boto3.client("dynamodb", endpoint_url=moto_url, region_name=LOCAL_REGION)
+    for properties in resources_of_type("AWS::DynamoDB::Table").values():
+        dynamodb.create_table(
+            TableName=LOCAL_TABLE_NAME,
+            BillingMode=properties["BillingMode"],
+            AttributeDefinitions=properties["AttributeDefinitions"],
+            KeySchema=properties["KeySchema"],
+        )
+        dynamodb.update_time_to_live(TableName=LOCAL_TABLE_NAME, TimeToLiveSpecification=properties["TimeToLiveSpecification"])
+    s3 = boto3.client("s3", endpoint_url=moto_url, region_name=LOCAL_REGION)
+    for _ in resources_of_type("AWS::S3::Bucket"):
+        s3.create_bucket(Bucket=LOCAL_BUCKET_NAME)
+
+
+@contextmanager
+def local_stack(
+    user_count: int = 50,
+    seed: int = 42,
+    finspace_port: int = 9010,
+    moto_port: int = 9020,
+    emulator: FinSpaceEmulator | None = None,
+) -> Iterator[LocalStack]:
+    """Start both servers on 127.0.0.1 (port 0 picks a free port), set the process
+    environment the functions expect, and stop everything on exit."""
+    emulator = emulator or FinSpaceEmulator(user_count=user_count, seed=seed)
+    saved_environment = dict(os.environ)
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+    moto.start()
+    try:
+        host, port = moto.get_host_and_port()
+        moto_url = f"http://{host}:{port}"
+        os.environ.update(PROCESS_ENVIRONMENT)
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = moto_url
+        os.environ["AWS_ENDPOINT_URL_S3"] = moto_url
+        create_template_storage(moto_url)
+        with emulator.serving(port=finspace_port) as finspace_url:
+            yield LocalStack(emulator, finspace_url, moto_url)
+    finally:
+        moto.stop()
+        os.environ.clear()
+        os.environ.update(saved_environment)
