@@ -146,9 +146,13 @@ class FinSpaceEmulator:
             raise EmulatedError(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
         match = AUTHORIZATION_PATTERN.match(header)
         if not match:
-            raise EmulatedError(403, "IncompleteSignatureException", "Authorization header is not a valid SigV4 signature")
+            raise EmulatedError(
+                403, "IncompleteSignatureException", "Authorization header is not a valid SigV4 signature"
+            )
         if match["service"] != "finspace-api":
-            raise EmulatedError(403, "InvalidSignatureException", "Credential should be scoped to correct service: 'finspace-api'")
+            raise EmulatedError(
+                403, "InvalidSignatureException", "Credential should be scoped to correct service: 'finspace-api'"
+            )
         return match["key"]
 
     def _authorize_data_call(self, access_key: str) -> None:
@@ -182,7 +186,7 @@ class FinSpaceEmulator:
         return user
 
     def _list_users(self, request: Request) -> dict[str, Any]:
-        max_results = _int_param(request, "maxResults", low=1, high=100, required=True)
+        max_results = _int_param(request, "maxResults", low=1, high=100)
         token = request.args.get("nextToken")
         offset = 0 if token is None else self._decode_token(token)
         users = self.directory.page(offset, max_results)
@@ -195,7 +199,7 @@ class FinSpaceEmulator:
         environment_id = request.args.get("environmentId", "")
         if not 1 <= len(environment_id) <= 26:
             raise _validation("environmentId is required")
-        minutes = _int_param(request, "durationInMinutes", low=1, high=60, required=False) or 60
+        minutes = _int_param(request, "durationInMinutes", low=1, high=60, default=60)
         lifetime = self.credential_lifetime_seconds if self.credential_lifetime_seconds is not None else minutes * 60
         access_key = "ASIA" + secrets.token_hex(8).upper()
         issued = IssuedCredentials(secrets.token_urlsafe(30), secrets.token_urlsafe(60), time.time() + lifetime)
@@ -226,12 +230,12 @@ class FinSpaceEmulator:
         return int.from_bytes(body, "big")
 
 
-def _int_param(request: Request, name: str, *, low: int, high: int, required: bool) -> int | None:
+def _int_param(request: Request, name: str, *, low: int, high: int, default: int | None = None) -> int:
     text = request.args.get(name)
     if text is None:
-        if required:
+        if default is None:
             raise _validation(f"{name} is required")
-        return None
+        return default
     try:
         value = int(text)
     except ValueError:

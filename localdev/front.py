@@ -32,7 +32,13 @@ def _query_parameters(raw_query: str) -> tuple[dict[str, str] | None, dict[str, 
 
 
 def rest_proxy_event(
-    method: str, raw_path: str, raw_query: str, headers: Iterable[tuple[str, str]], resource: str, path_parameters: dict[str, str] | None, body: bytes
+    method: str,
+    raw_path: str,
+    raw_query: str,
+    headers: Iterable[tuple[str, str]],
+    resource: str,
+    path_parameters: dict[str, str] | None,
+    body: bytes,
 ) -> dict[str, Any]:
     header_map: dict[str, str] = {}
     multi_headers: dict[str, list[str]] = {}

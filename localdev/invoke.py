@@ -59,7 +59,8 @@ def function_environment(spec: FunctionSpec, env_vars: dict[str, Any]) -> dict[s
 
 
 def load_env_vars(path: Path = ENV_VARS_PATH) -> dict[str, Any]:
-    return json.loads(path.read_text())
+    env_vars: dict[str, Any] = json.loads(path.read_text())
+    return env_vars
 
 
 def _import_handler(spec: FunctionSpec) -> Callable[[Any, Any], Any]:

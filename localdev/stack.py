@@ -11,10 +11,12 @@ import boto3
 from moto.server import ThreadedMotoServer
 
 from localdev.emulator import FinSpaceEmulator
+from localdev.invoke import load_env_vars
 from localdev.template import resources_of_type
 
-LOCAL_TABLE_NAME = "finspace-users-idempotency"
-LOCAL_BUCKET_NAME = "finspace-users-snapshots"
+LOCAL_TABLE_NAME = load_env_vars()["Parameters"]["IDEMPOTENCY_TABLE_NAME"]
+LOCAL_BUCKET_NAME = load_env_vars()["Parameters"]["SNAPSHOT_BUCKET_NAME"]
+
 LOCAL_REGION = "us-east-1"
 # What the Lambda runtime would provide, pointed at moto. Tracing is off: no X-Ray
 # daemon runs locally.
@@ -35,18 +37,10 @@ class LocalStack:
 
     @property
     def env_vars(self) -> dict[str, Any]:
-        """Values for the template's variables, in `sam local`'s env-vars format."""
-        return {
-            "Parameters": {
-                "FINSPACE_ENDPOINT_URL": self.finspace_url,
-                "FINSPACE_ENVIRONMENT_ID": "",
-                "IDEMPOTENCY_TABLE_NAME": LOCAL_TABLE_NAME,
-                "SNAPSHOT_BUCKET_NAME": LOCAL_BUCKET_NAME,
-                "PAGE_CACHE_SECONDS": "60",
-                "DORMANT_AFTER_DAYS": "90",
-                "POWERTOOLS_LOG_LEVEL": "INFO",
-            }
-        }
+        """localdev/env.json (`sam local`'s env-vars format), pointed at this stack's emulator."""
+        env_vars = load_env_vars()
+        env_vars["Parameters"]["FINSPACE_ENDPOINT_URL"] = self.finspace_url
+        return env_vars
 
 
 def create_template_storage(moto_url: str) -> None:
@@ -59,7 +53,9 @@ def create_template_storage(moto_url: str) -> None:
             AttributeDefinitions=properties["AttributeDefinitions"],
             KeySchema=properties["KeySchema"],
         )
-        dynamodb.update_time_to_live(TableName=LOCAL_TABLE_NAME, TimeToLiveSpecification=properties["TimeToLiveSpecification"])
+        dynamodb.update_time_to_live(
+            TableName=LOCAL_TABLE_NAME, TimeToLiveSpecification=properties["TimeToLiveSpecification"]
+        )
     s3 = boto3.client("s3", endpoint_url=moto_url, region_name=LOCAL_REGION)
     for _ in resources_of_type("AWS::S3::Bucket"):
         s3.create_bucket(Bucket=LOCAL_BUCKET_NAME)

@@ -26,7 +26,7 @@ def _intrinsic(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> dic
     return {name: loader.construct_mapping(node, deep=True)}  # type: ignore[arg-type]
 
 
-_CloudFormationLoader.add_multi_constructor("!", _intrinsic)
+_CloudFormationLoader.add_multi_constructor("!", _intrinsic)  # type: ignore[no-untyped-call]
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,8 @@ class FunctionSpec:
 @cache
 def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
     with path.open() as stream:
-        return yaml.load(stream, Loader=_CloudFormationLoader)  # noqa: S506 - SafeLoader subclass
+        template: dict[str, Any] = yaml.load(stream, Loader=_CloudFormationLoader)  # noqa: S506 - SafeLoader subclass
+    return template
 
 
 def functions(template: dict[str, Any] | None = None) -> dict[str, FunctionSpec]:

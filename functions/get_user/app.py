@@ -16,7 +16,9 @@ app = create_app()
 @app.get(
     "/users/<userId>",
     summary="Get one FinSpace user",
-    responses={200: {"description": "The user, as FinSpace returned it.", "content": {"application/json": {"model": User}}}},
+    responses={
+        200: {"description": "The user, as FinSpace returned it.", "content": {"application/json": {"model": User}}}
+    },
 )
 def get_user(userId: UserIdParam) -> dict[str, Any]:  # noqa: N803 - the API's own parameter name
     return finspace.get_user(userId)

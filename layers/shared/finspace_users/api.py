@@ -100,7 +100,9 @@ def handle_event(
     if isinstance(event, Mapping) and event.get("action") in actions:
         return actions[event["action"]](event)
     supported = ", ".join(repr(name) for name in sorted(actions)) or "none"
-    logger.error("Unsupported event", extra={"eventKeys": sorted(map(str, event))[:20] if isinstance(event, Mapping) else []})
+    logger.error(
+        "Unsupported event", extra={"eventKeys": sorted(map(str, event))[:20] if isinstance(event, Mapping) else []}
+    )
     problem = unsupported_event(
         "Expected an API Gateway REST proxy event or a schedule input "
         f'{{"action": ...}} with a supported action ({supported}).'

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 CLIENT_CONFIG = Config(
     connect_timeout=1,
     read_timeout=4,
-    retries={"mode": "standard", "max_attempts": 3},
+    retries={"mode": "standard", "total_max_attempts": 3},
 )
 
 

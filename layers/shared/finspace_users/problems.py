@@ -73,7 +73,9 @@ INTERNAL_ERROR = Problem(
     "Internal error",
     "The service failed unexpectedly. Quote the requestId when you report it.",
 )
-REJECTED_BY_FINSPACE = bad_request("FinSpace rejected the request parameters, for example an invalid or expired nextToken.")
+REJECTED_BY_FINSPACE = bad_request(
+    "FinSpace rejected the request parameters, for example an invalid or expired nextToken."
+)
 
 _BY_FINSPACE_ERROR_CODE = {
     "ValidationException": REJECTED_BY_FINSPACE,

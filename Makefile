@@ -1,0 +1,66 @@
+# Two commands do everything: `make run` and `make test`. Every other target is a step
+# of those. Only python3.13 and make are needed; each venv installs itself.
+SHELL := /bin/bash
+PYTHON ?= python3.13
+VENV := .venv
+SAM_VENV := .venv-sam
+BIN := $(CURDIR)/$(VENV)/bin
+SAM := $(CURDIR)/$(SAM_VENV)/bin/sam
+# `sam build` runs pip with the python3.13 it finds on PATH.
+export PATH := $(BIN):$(PATH)
+export SAM_CLI_TELEMETRY := 0
+FUNCTION ?= GetUserFunction
+EVENT ?= events/get_user.json
+
+.PHONY: help install run invoke test lint typecheck pytest unit integration validate build clean
+
+help:
+	@echo "make run     start the local stack on 127.0.0.1:3000 (Ctrl-C stops it)"
+	@echo "make test    every check: ruff, mypy, sam validate --lint, sam build, pytest"
+	@echo "make invoke FUNCTION=GetUserFunction EVENT=events/get_user.json"
+
+$(VENV)/.installed: requirements/dev.txt layers/dependencies/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+	touch $@
+
+$(SAM_VENV)/.installed: requirements/sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/sam.txt
+	touch $@
+
+install: $(VENV)/.installed $(SAM_VENV)/.installed
+
+run: $(VENV)/.installed
+	$(BIN)/python -m localdev.run
+
+invoke: $(VENV)/.installed
+	$(BIN)/python -m localdev.invoke $(FUNCTION) $(EVENT)
+
+test: lint typecheck validate build pytest
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy
+
+validate: $(SAM_VENV)/.installed
+	$(SAM) validate --lint
+
+build: $(SAM_VENV)/.installed
+	$(SAM) build
+
+# pytest exits 5 when it collects no test: a failure here like any other.
+pytest: $(VENV)/.installed
+	$(BIN)/pytest
+
+unit: $(VENV)/.installed
+	$(BIN)/pytest -m "not integration and not build"
+
+integration: $(VENV)/.installed
+	$(BIN)/pytest -m integration
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,59 @@
+"""Fixtures shared by every suite.
+
+Handlers are imported from template.yaml exactly as `make invoke` imports them, valued
+from localdev/env.json, so the tests run the code and settings that ship.
+"""
+
+import io
+import os
+from collections.abc import Iterator
+
+import pytest
+from botocore.stub import Stubber
+
+from localdev.invoke import LocalFunction, function_environment, load_env_vars, load_functions
+from localdev.stack import PROCESS_ENVIRONMENT
+from localdev.template import functions
+
+# Lambda sets the environment before it imports a handler. Do the same before anything
+# imports finspace_users: Logger and Metrics read their settings at import.
+os.environ.update(PROCESS_ENVIRONMENT)
+os.environ.update(function_environment(functions()["GetUserFunction"], load_env_vars()))
+
+from finspace_users.finspace import finspace_client
+from finspace_users.observability import logger
+
+
+@pytest.fixture(scope="session")
+def unit_functions() -> dict[str, LocalFunction]:
+    """Both functions with no endpoint override: botocore's Stubber answers every call."""
+    env_vars = load_env_vars()
+    env_vars["Parameters"]["FINSPACE_ENDPOINT_URL"] = ""
+    return load_functions(env_vars)
+
+
+@pytest.fixture
+def finspace_stub() -> Iterator[Stubber]:
+    finspace_client.cache_clear()
+    stub = Stubber(finspace_client())
+    with stub:
+        yield stub
+        stub.assert_no_pending_responses()
+    finspace_client.cache_clear()
+
+
+class CapturedLog:
+    def __init__(self) -> None:
+        self.stream = io.StringIO()
+
+    def lines(self) -> list[str]:
+        return self.stream.getvalue().splitlines()
+
+
+@pytest.fixture
+def powertools_log() -> Iterator[CapturedLog]:
+    """Every line the Powertools logger writes while the test runs."""
+    captured = CapturedLog()
+    previous = logger.registered_handler.setStream(captured.stream)
+    yield captured
+    logger.registered_handler.setStream(previous)

@@ -1,0 +1,52 @@
+"""The local stack (emulator + moto) and the HTTP front, as `make run` starts them, on
+free ports. Every FinSpace call in these suites is real boto3 HTTP."""
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from werkzeug.serving import make_server
+
+from finspace_users.finspace import finspace_client
+from localdev.front import LocalApi
+from localdev.invoke import LocalFunction, load_functions
+from localdev.stack import LocalStack, local_stack
+
+SEEDED_USERS = 250
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/integration/" in item.nodeid:
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="package")
+def stack() -> Iterator[LocalStack]:
+    finspace_client.cache_clear()
+    with local_stack(user_count=SEEDED_USERS, finspace_port=0, moto_port=0) as running:
+        yield running
+    finspace_client.cache_clear()
+
+
+@pytest.fixture(scope="package")
+def stack_functions(stack: LocalStack) -> dict[str, LocalFunction]:
+    return load_functions(stack.env_vars)
+
+
+@pytest.fixture(scope="package")
+def api_url(stack_functions: dict[str, LocalFunction]) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, LocalApi(stack_functions), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture(autouse=True)
+def fresh_client_per_test() -> Iterator[None]:
+    # Unit tests swap in stubbed clients; every integration test starts from a real one.
+    finspace_client.cache_clear()
+    yield
+    finspace_client.cache_clear()

@@ -1,0 +1,115 @@
+"""The settings other code and operators rely on: client budget, template contracts, IAM."""
+
+from typing import Any
+
+import pytest
+
+from finspace_users.finspace import CLIENT_CONFIG, finspace_client
+from localdev.template import PROJECT_ROOT, functions, load_template
+
+API_GATEWAY_LIMIT_SECONDS = 29
+FINSPACE_CREDENTIALS_ARN = (
+    "arn:${AWS::Partition}:finspace-api:${AWS::Region}:${AWS::AccountId}:/credentials/programmatic"
+)
+# botocore standard mode: before retry n (1-based) it sleeps at most 2**(n-1) seconds.
+STANDARD_MODE_MAX_BACKOFF = [1, 2, 4, 8]
+
+
+def worst_case_seconds() -> float:
+    """Every attempt times out after connecting, and every backoff is the longest."""
+    finspace_client.cache_clear()
+    config = finspace_client().meta.config  # as botocore resolved it
+    finspace_client.cache_clear()
+    attempts: int = config.retries["total_max_attempts"]
+    per_attempt = config.connect_timeout + config.read_timeout
+    return attempts * per_attempt + sum(STANDARD_MODE_MAX_BACKOFF[: attempts - 1])
+
+
+def test_finspace_calls_end_well_inside_api_gateways_limit() -> None:
+    assert CLIENT_CONFIG.retries["mode"] in {"standard", "adaptive"}
+    assert worst_case_seconds() > 2 * CLIENT_CONFIG.read_timeout  # throttling and 5xx deserve a retry
+    assert worst_case_seconds() <= API_GATEWAY_LIMIT_SECONDS - 5
+
+
+def test_function_timeout_covers_the_client_budget_and_stays_under_the_gateway() -> None:
+    timeout = load_template()["Globals"]["Function"]["Timeout"]
+    assert worst_case_seconds() < timeout < API_GATEWAY_LIMIT_SECONDS
+
+
+def test_client_is_built_once_with_region_and_endpoint_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_REGION", "eu-west-2")
+    monkeypatch.setenv("FINSPACE_ENDPOINT_URL", "http://127.0.0.1:9999")
+    finspace_client.cache_clear()
+    try:
+        client = finspace_client()
+        assert finspace_client() is client
+        assert client.meta.region_name == "eu-west-2"
+        assert client.meta.endpoint_url == "http://127.0.0.1:9999"
+        assert client.meta.service_model.signing_name == "finspace-api"
+    finally:
+        finspace_client.cache_clear()
+
+
+def test_empty_endpoint_override_means_the_aws_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("FINSPACE_ENDPOINT_URL", "")
+    finspace_client.cache_clear()
+    try:
+        assert finspace_client().meta.endpoint_url == "https://finspace-api.us-east-1.amazonaws.com"
+    finally:
+        finspace_client.cache_clear()
+
+
+def test_template_keeps_the_handler_contracts() -> None:
+    specs = functions()
+    assert specs["GetUserFunction"].module_file.relative_to(PROJECT_ROOT).as_posix() == "functions/get_user/app.py"
+    assert specs["ListUsersFunction"].module_file.relative_to(PROJECT_ROOT).as_posix() == "functions/list_users/app.py"
+    assert {name: spec.handler_name for name, spec in specs.items()} == {
+        "GetUserFunction": "lambda_handler",
+        "ListUsersFunction": "lambda_handler",
+    }
+    assert specs["GetUserFunction"].routes == [("GET", "/users/{userId}")]
+    assert specs["ListUsersFunction"].routes == [("GET", "/users")]
+    assert load_template()["Globals"]["Function"]["Runtime"] == "python3.13"
+
+
+def test_every_contract_variable_is_set_and_traces_hold_no_responses() -> None:
+    for spec in functions().values():
+        assert {
+            "FINSPACE_ENDPOINT_URL",
+            "FINSPACE_ENVIRONMENT_ID",
+            "IDEMPOTENCY_TABLE_NAME",
+            "SNAPSHOT_BUCKET_NAME",
+            "PAGE_CACHE_SECONDS",
+            "DORMANT_AFTER_DAYS",
+            "POWERTOOLS_SERVICE_NAME",
+            "POWERTOOLS_METRICS_NAMESPACE",
+        } <= set(spec.environment)
+        assert spec.environment["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false"
+        assert spec.environment["POWERTOOLS_TRACER_CAPTURE_ERROR"] == "false"
+
+
+def policy_statements(resource: dict[str, Any]) -> list[dict[str, Any]]:
+    return [statement for policy in resource["Properties"]["Policies"] for statement in policy["Statement"]]
+
+
+def test_function_roles_may_only_obtain_finspace_credentials() -> None:
+    resources = load_template()["Resources"]
+    for name in functions():
+        statements = policy_statements(resources[name])
+        assert statements == [
+            {
+                "Sid": "ExchangeRoleForFinSpaceCredentials",
+                "Effect": "Allow",
+                "Action": "finspace-api:GetProgrammaticAccessCredentials",
+                "Resource": {"Fn::Sub": FINSPACE_CREDENTIALS_ARN},
+            }
+        ]
+
+
+def test_idempotency_table_has_the_keys_powertools_needs() -> None:
+    table = load_template()["Resources"]["IdempotencyTable"]["Properties"]
+    assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert table["AttributeDefinitions"] == [{"AttributeName": "id", "AttributeType": "S"}]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    assert table["SSESpecification"] == {"SSEEnabled": True}
