@@ -2,12 +2,18 @@
 
 import argparse
 import logging
+import signal
+from types import FrameType
 
 from werkzeug.serving import make_server
 
 from localdev.front import LocalApi
 from localdev.invoke import load_functions
 from localdev.stack import local_stack
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 def main() -> None:
@@ -17,6 +23,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # Ctrl-C, and `kill` from a supervisor, both end in the same clean shutdown.
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
 
     with local_stack(user_count=args.users, seed=args.seed) as stack:
         api = make_server("127.0.0.1", args.port, LocalApi(load_functions(stack.env_vars)), threaded=True)

@@ -1,7 +1,5 @@
 """The settings other code and operators rely on: client budget, template contracts, IAM."""
 
-from typing import Any
-
 import pytest
 
 from finspace_users.finspace import CLIENT_CONFIG, finspace_client
@@ -89,22 +87,25 @@ def test_every_contract_variable_is_set_and_traces_hold_no_responses() -> None:
         assert spec.environment["POWERTOOLS_TRACER_CAPTURE_ERROR"] == "false"
 
 
-def policy_statements(resource: dict[str, Any]) -> list[dict[str, Any]]:
-    return [statement for policy in resource["Properties"]["Policies"] for statement in policy["Statement"]]
-
-
-def test_function_roles_may_only_obtain_finspace_credentials() -> None:
+def test_the_function_role_may_only_obtain_finspace_credentials() -> None:
     resources = load_template()["Resources"]
     for name in functions():
-        statements = policy_statements(resources[name])
-        assert statements == [
-            {
-                "Sid": "ExchangeRoleForFinSpaceCredentials",
-                "Effect": "Allow",
-                "Action": "finspace-api:GetProgrammaticAccessCredentials",
-                "Resource": {"Fn::Sub": FINSPACE_CREDENTIALS_ARN},
-            }
-        ]
+        assert resources[name]["Properties"]["Role"] == {"Fn::GetAtt": "FunctionRole.Arn"}
+        assert "Policies" not in resources[name]["Properties"]
+    role = resources["FunctionRole"]["Properties"]
+    assert role["ManagedPolicyArns"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"},
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"},
+    ]
+    statements = [statement for policy in role["Policies"] for statement in policy["PolicyDocument"]["Statement"]]
+    assert statements == [
+        {
+            "Sid": "ExchangeRoleForFinSpaceCredentials",
+            "Effect": "Allow",
+            "Action": "finspace-api:GetProgrammaticAccessCredentials",
+            "Resource": {"Fn::Sub": FINSPACE_CREDENTIALS_ARN},
+        }
+    ]
 
 
 def test_idempotency_table_has_the_keys_powertools_needs() -> None:
