@@ -9,6 +9,7 @@ SAM := $(CURDIR)/$(SAM_VENV)/bin/sam
 # `sam build` runs pip with the python3.13 it finds on PATH.
 export PATH := $(BIN):$(PATH)
 export SAM_CLI_TELEMETRY := 0
+RUN_ARGS ?=
 FUNCTION ?= GetUserFunction
 EVENT ?= events/get_user.json
 
@@ -32,7 +33,7 @@ $(SAM_VENV)/.installed: requirements/sam.txt
 install: $(VENV)/.installed $(SAM_VENV)/.installed
 
 run: $(VENV)/.installed
-	$(BIN)/python -m localdev.run
+	$(BIN)/python -m localdev.run $(RUN_ARGS)
 
 invoke: $(VENV)/.installed
 	$(BIN)/python -m localdev.invoke $(FUNCTION) $(EVENT)

@@ -21,6 +21,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=3000, help="API front port")
     parser.add_argument("--users", type=int, default=50, help="seeded FinSpace users")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--enforce-credentials",
+        action="store_true",
+        help="FinSpace credential exchange on: the emulator accepts only keys it issued",
+    )
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     # Ctrl-C, and `kill` from a supervisor, both end in the same clean shutdown.
@@ -28,7 +33,11 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _stop)
 
     with local_stack(user_count=args.users, seed=args.seed) as stack:
-        api = make_server("127.0.0.1", args.port, LocalApi(load_functions(stack.env_vars)), threaded=True)
+        env_vars = stack.env_vars
+        if args.enforce_credentials:
+            stack.emulator.enforce_issued_credentials = True
+            env_vars["Parameters"]["FINSPACE_ENVIRONMENT_ID"] = "local-environment"
+        api = make_server("127.0.0.1", args.port, LocalApi(load_functions(env_vars)), threaded=True)
         base = f"http://127.0.0.1:{args.port}"
         first_user = stack.emulator.directory.user_at(0)["userId"]
         print(

@@ -19,16 +19,23 @@ from localdev.template import functions
 # imports finspace_users: Logger and Metrics read their settings at import.
 os.environ.update(PROCESS_ENVIRONMENT)
 os.environ.update(function_environment(functions()["GetUserFunction"], load_env_vars()))
+# No test may reach real AWS: unless a test starts moto, DynamoDB and S3 calls are
+# refused at once by a closed local port.
+UNREACHABLE = "http://127.0.0.1:9"
+os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = UNREACHABLE
+os.environ["AWS_ENDPOINT_URL_S3"] = UNREACHABLE
 
-from finspace_users.finspace import finspace_client
-from finspace_users.observability import logger
+from finspace_users.finspace import finspace_client  # noqa: E402
+from finspace_users.observability import logger  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def unit_functions() -> dict[str, LocalFunction]:
-    """Both functions with no endpoint override: botocore's Stubber answers every call."""
+    """Both functions with no endpoint override: botocore's Stubber answers every call.
+    The page cache is off here; tests/integration/test_page_cache.py covers it."""
     env_vars = load_env_vars()
     env_vars["Parameters"]["FINSPACE_ENDPOINT_URL"] = ""
+    env_vars["Parameters"]["PAGE_CACHE_SECONDS"] = "0"
     return load_functions(env_vars)
 
 

@@ -2,13 +2,14 @@
 
 from typing import Any
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from finspace_users import finspace
 from finspace_users.api import create_app, handle_event
 from finspace_users.models import MaxResultsParam, NextTokenParam, UserPage
 from finspace_users.observability import logger, metrics, tracer
+from finspace_users.page_cache import cached_list_users_page
 
 app = create_app()
 
@@ -18,8 +19,10 @@ app = create_app()
     summary="List FinSpace users, one page at a time",
     responses={200: {"description": "One page of users.", "content": {"application/json": {"model": UserPage}}}},
 )
-def list_users(max_results: MaxResultsParam = 100, next_token: NextTokenParam = None) -> dict[str, Any]:
-    return finspace.list_users_page(max_results, next_token)
+def list_users(max_results: MaxResultsParam = 100, next_token: NextTokenParam = None) -> Response[dict[str, Any]]:
+    page, cache_status = cached_list_users_page(max_results, next_token, app.lambda_context)
+    headers = {} if cache_status == "off" else {"X-Cache": cache_status}
+    return Response(status_code=200, content_type="application/json", body=page, headers=headers)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

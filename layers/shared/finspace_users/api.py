@@ -4,11 +4,13 @@ problem, and the entry point that tells API Gateway events from schedule inputs.
 import json
 import time
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.shared.json_encoder import Encoder
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
@@ -25,6 +27,9 @@ from finspace_users.problems import (
 )
 
 ScheduleAction = Callable[[Mapping[str, Any]], Any]
+# Canonical JSON: a page replayed from the idempotency store (which sorts keys) is
+# byte-identical to the page first served.
+canonical_json = partial(json.dumps, sort_keys=True, separators=(",", ":"), cls=Encoder)
 
 
 class UserDirectoryResolver(APIGatewayRestResolver):
@@ -40,7 +45,7 @@ class UserDirectoryResolver(APIGatewayRestResolver):
 
 
 def create_app() -> APIGatewayRestResolver:
-    app = UserDirectoryResolver(enable_validation=True)
+    app = UserDirectoryResolver(enable_validation=True, serializer=canonical_json)
 
     def respond(problem: Problem) -> Response[str]:
         request_id = app.current_event.request_context.request_id

@@ -4,16 +4,20 @@ Responses are returned as FinSpace sent them, minus ``ResponseMetadata``: field 
 and epoch-millisecond integers pass through untouched, and absent fields stay absent.
 """
 
+import math
 import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import boto3
+import botocore.session
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.config import Config
+from botocore.credentials import CredentialProvider, RefreshableCredentials
 from botocore.exceptions import ClientError
 
 from finspace_users.observability import metrics
@@ -21,25 +25,97 @@ from finspace_users.observability import metrics
 if TYPE_CHECKING:
     from types_boto3_finspace_data import FinSpaceDataClient
 
-# Three attempts of at most 1 s to connect and 4 s per read, plus standard-mode
-# backoff (at most 1 s, then 2 s), end within about 18 s: well inside API Gateway's
-# 29 s, so callers get our 504 rather than the gateway's bare one.
+# Three attempts of at most 1 s to connect and 3 s per read, plus standard-mode
+# backoff (at most 1 s, then 2 s), end within 15 s. With the page cache's own budget
+# (page_cache.STORE_CONFIG) a request stays inside the 25 s function timeout and API
+# Gateway's 29 s, so callers get our 504 rather than the gateway's bare one.
 CLIENT_CONFIG = Config(
     connect_timeout=1,
-    read_timeout=4,
+    read_timeout=3,
     retries={"mode": "standard", "total_max_attempts": 3},
 )
 
 
+# FinSpace grants 1 to 60 minutes. FINSPACE_CREDENTIAL_SECONDS shortens the lifetime
+# this client relies on (and asks for whole minutes covering it); sub-minute values
+# serve tests against the emulator, whose credential lifetime is a knob.
+DEFAULT_CREDENTIAL_SECONDS = 3600
+# botocore refreshes 15 minutes (advisory) and 10 minutes (mandatory) before expiry;
+# shorter-lived credentials get the same proportions of their lifetime.
+ADVISORY_REFRESH_SHARE, MANDATORY_REFRESH_SHARE = 15 / 60, 10 / 60
+
+
 @cache
 def finspace_client() -> "FinSpaceDataClient":
-    """Build the client once per container; later invocations reuse its connections."""
-    return boto3.session.Session().client(
+    """Build the client once per container; later invocations reuse its connections.
+
+    With FINSPACE_ENVIRONMENT_ID set, data calls are signed with FinSpace programmatic
+    access credentials, which the role's own credentials obtain and botocore refreshes
+    before they expire. Without it, the role's credentials sign directly.
+    """
+    session = boto3.session.Session()
+    environment_id = os.environ.get("FINSPACE_ENVIRONMENT_ID")
+    if environment_id:
+        credentials = _programmatic_access_credentials(_new_client(session), environment_id)
+        session = boto3.session.Session(botocore_session=_session_signing_with(credentials))
+    return _new_client(session)
+
+
+def _new_client(session: boto3.session.Session) -> "FinSpaceDataClient":
+    return session.client(
         "finspace-data",
         region_name=os.environ.get("AWS_REGION"),
         endpoint_url=os.environ.get("FINSPACE_ENDPOINT_URL") or None,
         config=CLIENT_CONFIG,
     )
+
+
+def _programmatic_access_credentials(role_client: "FinSpaceDataClient", environment_id: str) -> RefreshableCredentials:
+    wanted_seconds = int(os.environ.get("FINSPACE_CREDENTIAL_SECONDS", DEFAULT_CREDENTIAL_SECONDS))
+    minutes = min(max(math.ceil(wanted_seconds / 60), 1), 60)
+
+    def exchange() -> tuple[dict[str, str], float]:
+        requested_at = datetime.now(UTC)
+        with _measured("GetProgrammaticAccessCredentials"):
+            response = role_client.get_programmatic_access_credentials(
+                environmentId=environment_id, durationInMinutes=minutes
+            )
+        keys = response["credentials"]
+        lifetime = min(timedelta(minutes=response["durationInMinutes"]), timedelta(seconds=wanted_seconds))
+        metadata = {
+            "access_key": keys["accessKeyId"],
+            "secret_key": keys["secretAccessKey"],
+            "token": keys["sessionToken"],
+            # Counted from before the request, so the local expiry is never late.
+            "expiry_time": (requested_at + lifetime).isoformat(),
+        }
+        return metadata, lifetime.total_seconds()
+
+    metadata, lifetime_seconds = exchange()
+    return RefreshableCredentials.create_from_metadata(
+        metadata=metadata,
+        refresh_using=lambda: exchange()[0],
+        method=_FixedCredentials.METHOD,
+        advisory_timeout=math.ceil(lifetime_seconds * ADVISORY_REFRESH_SHARE),
+        mandatory_timeout=math.ceil(lifetime_seconds * MANDATORY_REFRESH_SHARE),
+    )
+
+
+class _FixedCredentials(CredentialProvider):
+    METHOD = "finspace-programmatic-access"
+
+    def __init__(self, credentials: RefreshableCredentials) -> None:
+        super().__init__()
+        self._credentials = credentials
+
+    def load(self) -> RefreshableCredentials:
+        return self._credentials
+
+
+def _session_signing_with(credentials: RefreshableCredentials) -> botocore.session.Session:
+    session = botocore.session.get_session()
+    session.get_component("credential_provider").insert_before("env", _FixedCredentials(credentials))
+    return session
 
 
 @contextmanager

@@ -8,6 +8,7 @@ echo names or e-mails, and internal detail helps attackers more than callers.
 from dataclasses import dataclass, field
 from typing import Any
 
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from botocore.exceptions import (
     ClientError,
     ConnectTimeoutError,
@@ -58,6 +59,13 @@ THROTTLED = Problem(
     "FinSpace is throttling requests. Retry after the number of seconds in Retry-After.",
     {"Retry-After": RETRY_AFTER_SECONDS},
 )
+REQUEST_IN_PROGRESS = Problem(
+    429,
+    "request-in-progress",
+    "Identical request in progress",
+    "The same page is being fetched for another request. Retry after the number of seconds in Retry-After.",
+    {"Retry-After": "1"},
+)
 UPSTREAM_ACCESS_DENIED = Problem(
     502,
     "upstream-access-denied",
@@ -88,6 +96,8 @@ _BY_FINSPACE_ERROR_CODE = {
 
 def problem_for_exception(error: Exception) -> Problem:
     """The caller-facing problem for a failure of a FinSpace call, or of our own code."""
+    if isinstance(error, IdempotencyAlreadyInProgressError):
+        return REQUEST_IN_PROGRESS
     if isinstance(error, ClientError):
         return _BY_FINSPACE_ERROR_CODE.get(error.response.get("Error", {}).get("Code", ""), UPSTREAM_ERROR)
     if isinstance(error, (ReadTimeoutError, ConnectTimeoutError)):

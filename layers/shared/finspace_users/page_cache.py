@@ -1,0 +1,81 @@
+"""GET /users pages recorded with Powertools idempotency, keyed on maxResults and
+nextToken alone.
+
+Whole-event keys would change on every API Gateway retry (headers and requestId
+differ), so the key is built from the two parameters that decide the page. The store is
+built on first use, never at import, so tests can start moto before it exists.
+"""
+
+import os
+from collections.abc import Callable
+from functools import cache
+from typing import Any, Literal
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
+
+from finspace_users.finspace import list_users_page
+from finspace_users.observability import logger
+
+CacheStatus = Literal["hit", "miss", "off"]
+# A request makes at most two store calls (record in progress, then the page). Each
+# ends within 2 attempts of 0.5 s to connect and 1 s to read, so a sick table costs a
+# request at most about 8 s before it is served straight from FinSpace.
+STORE_CONFIG = Config(connect_timeout=0.5, read_timeout=1, retries={"mode": "standard", "total_max_attempts": 2})
+PageFetcher = Callable[..., dict[str, Any]]
+
+
+class _ReplayedPage(dict[str, Any]):
+    """A page that came back from the idempotency store rather than from FinSpace."""
+
+
+def _mark_replayed(response: Any, idempotent_data: Any) -> Any:
+    return _ReplayedPage(response)
+
+
+@cache
+def _page_fetcher() -> tuple[PageFetcher, Any] | None:
+    seconds = int(os.environ.get("PAGE_CACHE_SECONDS", "60"))
+    if seconds <= 0:
+        return None
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    config = IdempotencyConfig(expires_after_seconds=seconds, response_hook=_mark_replayed)
+    store = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE_NAME"], boto_config=STORE_CONFIG)
+
+    @idempotent_function(data_keyword_argument="page_request", config=config, persistence_store=store)
+    def fetch_page(page_request: dict[str, Any]) -> dict[str, Any]:
+        return list_users_page(page_request["maxResults"], page_request["nextToken"])
+
+    return fetch_page, config
+
+
+def cached_list_users_page(
+    max_results: int, next_token: str | None, context: LambdaContext | None
+) -> tuple[dict[str, Any], CacheStatus]:
+    """The page, and whether it was replayed from the store ("hit") or fetched ("miss")."""
+    fetcher = _page_fetcher()
+    if fetcher is None:
+        return list_users_page(max_results, next_token), "off"
+    fetch_page, config = fetcher
+    if context is not None:
+        # Lets an in-progress record lapse when this invocation would have timed out.
+        config.register_lambda_context(context)
+    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyPersistenceLayerError
+
+    try:
+        page = fetch_page(page_request={"maxResults": max_results, "nextToken": next_token})
+    except IdempotencyPersistenceLayerError:
+        # The cache is an optimisation: a broken table must not break the directory.
+        logger.warning("Page cache unavailable; serving from FinSpace", exc_info=True)
+        return list_users_page(max_results, next_token), "off"
+    return page, "hit" if isinstance(page, _ReplayedPage) else "miss"
+
+
+def reset_page_cache() -> None:
+    """Forget the store, so the next call builds one from the current environment."""
+    _page_fetcher.cache_clear()

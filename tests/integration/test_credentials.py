@@ -1,0 +1,79 @@
+"""The FinSpace credential exchange against the emulator: data calls signed with
+programmatic access credentials, refreshed by botocore before they expire."""
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from localdev.invoke import LocalFunction
+from localdev.stack import LocalStack
+from localdev.template import functions
+from tests.helpers import api_event, problem_of
+
+LIFETIME_SECONDS = 2
+
+
+@pytest.fixture
+def enforcing_emulator(stack: LocalStack) -> Iterator[LocalStack]:
+    stack.emulator.enforce_issued_credentials = True
+    stack.emulator.credential_lifetime_seconds = LIFETIME_SECONDS
+    stack.emulator.data_calls_with_expired_keys = 0
+    yield stack
+    stack.emulator.enforce_issued_credentials = False
+    stack.emulator.credential_lifetime_seconds = None
+
+
+def get_user_function(stack: LocalStack, environment_id: str) -> LocalFunction:
+    env_vars = stack.env_vars
+    env_vars["Parameters"]["FINSPACE_ENVIRONMENT_ID"] = environment_id
+    return LocalFunction(functions()["GetUserFunction"], env_vars)
+
+
+def get_user_event(stack: LocalStack, index: int) -> dict[str, object]:
+    user_id = stack.emulator.directory.user_at(index)["userId"]
+    return api_event(f"/users/{user_id}", "/users/{userId}", path_parameters={"userId": user_id})
+
+
+def test_requests_keep_succeeding_across_refreshes(
+    enforcing_emulator: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack = enforcing_emulator
+    monkeypatch.setenv("FINSPACE_CREDENTIAL_SECONDS", str(LIFETIME_SECONDS))
+    function = get_user_function(stack, "env-test")
+    exchanges_before = stack.emulator.calls["GetProgrammaticAccessCredentials"]
+    statuses = []
+
+    deadline = time.monotonic() + 3.5 * LIFETIME_SECONDS
+    index = 0
+    while time.monotonic() < deadline:
+        statuses.append(function.invoke(get_user_event(stack, index % 50))["statusCode"])
+        index += 1
+        time.sleep(0.1)
+
+    assert len(statuses) >= 20
+    assert set(statuses) == {200}
+    assert stack.emulator.calls["GetProgrammaticAccessCredentials"] - exchanges_before >= 3
+    assert stack.emulator.data_calls_with_expired_keys == 0
+
+
+def test_without_an_environment_id_no_exchange_is_made(stack: LocalStack) -> None:
+    function = get_user_function(stack, "")
+    exchanges_before = stack.emulator.calls["GetProgrammaticAccessCredentials"]
+
+    for index in range(5):
+        assert function.invoke(get_user_event(stack, index))["statusCode"] == 200
+
+    assert stack.emulator.calls["GetProgrammaticAccessCredentials"] == exchanges_before
+
+
+def test_role_credentials_that_finspace_refuses_are_a_502(enforcing_emulator: LocalStack) -> None:
+    function = get_user_function(enforcing_emulator, "")
+    event = get_user_event(enforcing_emulator, 0)
+
+    response = function.invoke(event)
+
+    assert response["statusCode"] == 502
+    problem = problem_of(response, event)
+    assert problem["type"] == "urn:finspace-users:problem:upstream-access-denied"
+    assert "not authorized" not in problem["detail"]  # FinSpace's own words stay inside

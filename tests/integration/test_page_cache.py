@@ -1,0 +1,142 @@
+"""GET /users pages replayed from the idempotency table (moto server, real HTTP),
+keyed on maxResults and nextToken alone."""
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+import requests
+
+from finspace_users.page_cache import reset_page_cache
+from localdev.invoke import LocalFunction
+from localdev.stack import LOCAL_TABLE_NAME, LocalStack
+
+
+@pytest.fixture(autouse=True)
+def empty_page_cache(stack: LocalStack, stack_functions: dict[str, LocalFunction]) -> Iterator[LocalFunction]:
+    table = boto3.resource("dynamodb", endpoint_url=stack.moto_url).Table(LOCAL_TABLE_NAME)
+    for item in table.scan()["Items"]:
+        table.delete_item(Key={"id": item["id"]})
+    reset_page_cache()
+    list_users = stack_functions["ListUsersFunction"]
+    saved = dict(list_users.environment)
+    yield list_users
+    list_users.environment.clear()
+    list_users.environment.update(saved)
+    reset_page_cache()
+
+
+def list_calls(stack: LocalStack) -> int:
+    return stack.emulator.calls["ListUsers"]
+
+
+def get_page(api_url: str, **params: Any) -> requests.Response:
+    response = requests.get(f"{api_url}/users", params=params, timeout=30)
+    assert response.status_code == 200, response.text
+    return response
+
+
+def test_same_page_twice_makes_one_finspace_call(api_url: str, stack: LocalStack) -> None:
+    before = list_calls(stack)
+
+    first = get_page(api_url, maxResults=9)
+    second = get_page(api_url, maxResults=9)
+
+    assert list_calls(stack) == before + 1
+    assert first.headers["X-Cache"] == "miss"
+    assert second.headers["X-Cache"] == "hit"
+    assert second.content == first.content  # identical body, nextToken included
+    assert "nextToken" in second.json()
+
+
+def test_key_ignores_headers_and_request_ids(api_url: str, stack: LocalStack) -> None:
+    before = list_calls(stack)
+
+    get_page(api_url, maxResults=9)
+    replay = requests.get(
+        f"{api_url}/users", params={"maxResults": 9}, headers={"X-Client-Retry": "1", "User-Agent": "other"}, timeout=30
+    )
+
+    assert replay.headers["X-Cache"] == "hit"
+    assert list_calls(stack) == before + 1
+
+
+def test_another_next_token_or_page_size_is_a_new_call(api_url: str, stack: LocalStack) -> None:
+    first = get_page(api_url, maxResults=9).json()
+    before = list_calls(stack)
+
+    get_page(api_url, maxResults=9, nextToken=first["nextToken"])
+    get_page(api_url, maxResults=8)
+
+    assert list_calls(stack) == before + 2
+
+
+def test_expired_page_is_fetched_again(api_url: str, stack: LocalStack, empty_page_cache: LocalFunction) -> None:
+    empty_page_cache.environment["PAGE_CACHE_SECONDS"] = "1"
+    before = list_calls(stack)
+
+    get_page(api_url, maxResults=9)
+    time.sleep(2.1)  # Powertools compares expiry in whole seconds
+    again = get_page(api_url, maxResults=9)
+
+    assert again.headers["X-Cache"] == "miss"
+    assert list_calls(stack) == before + 2
+
+
+def test_zero_seconds_turns_the_cache_off(api_url: str, stack: LocalStack, empty_page_cache: LocalFunction) -> None:
+    empty_page_cache.environment["PAGE_CACHE_SECONDS"] = "0"
+    before = list_calls(stack)
+
+    first = get_page(api_url, maxResults=9)
+    get_page(api_url, maxResults=9)
+
+    assert "X-Cache" not in first.headers
+    assert list_calls(stack) == before + 2
+
+
+def test_identical_request_in_progress_gets_a_retryable_429(api_url: str, stack: LocalStack) -> None:
+    responses: list[requests.Response] = []
+
+    def fetch() -> None:
+        responses.append(requests.get(f"{api_url}/users", params={"maxResults": 9}, timeout=30))
+
+    stack.emulator.faults.latency_seconds = 1.5
+    try:
+        first = threading.Thread(target=fetch)
+        first.start()
+        time.sleep(0.5)  # the first request has recorded the page as in progress
+        fetch()
+        first.join()
+    finally:
+        stack.emulator.faults.latency_seconds = 0.0
+
+    assert sorted(response.status_code for response in responses) == [200, 429]
+    refused = next(response for response in responses if response.status_code == 429)
+    assert refused.headers["Content-Type"] == "application/problem+json"
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert refused.json()["type"] == "urn:finspace-users:problem:request-in-progress"
+
+
+def test_missing_table_falls_back_to_finspace(api_url: str, stack: LocalStack, empty_page_cache: LocalFunction) -> None:
+    empty_page_cache.environment["IDEMPOTENCY_TABLE_NAME"] = "no-such-table"
+    before = list_calls(stack)
+
+    response = get_page(api_url, maxResults=9)
+
+    assert "X-Cache" not in response.headers
+    assert len(response.json()["users"]) == 9
+    assert list_calls(stack) == before + 1
+
+
+def test_stored_records_hold_no_parameters_in_their_keys(api_url: str, stack: LocalStack) -> None:
+    first = get_page(api_url, maxResults=9).json()
+    get_page(api_url, maxResults=9, nextToken=first["nextToken"])
+
+    items = boto3.resource("dynamodb", endpoint_url=stack.moto_url).Table(LOCAL_TABLE_NAME).scan()["Items"]
+    assert len(items) == 2
+    for item in items:
+        assert first["nextToken"] not in item["id"]
+        assert int(item["expiration"]) > time.time()
