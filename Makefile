@@ -10,14 +10,16 @@ SAM := $(CURDIR)/$(SAM_VENV)/bin/sam
 export PATH := $(BIN):$(PATH)
 export SAM_CLI_TELEMETRY := 0
 RUN_ARGS ?=
+SNAPSHOT_ARGS ?=
 FUNCTION ?= GetUserFunction
 EVENT ?= events/get_user.json
 
-.PHONY: help install run invoke test lint typecheck pytest unit integration validate build clean
+.PHONY: help install run snapshot invoke test lint typecheck pytest unit integration validate build clean
 
 help:
 	@echo "make run     start the local stack on 127.0.0.1:3000 (Ctrl-C stops it)"
 	@echo "make test    every check: ruff, mypy, sam validate --lint, sam build, pytest"
+	@echo "make snapshot [SNAPSHOT_ARGS='--users 10000']   an access-review snapshot, locally"
 	@echo "make invoke FUNCTION=GetUserFunction EVENT=events/get_user.json"
 
 $(VENV)/.installed: requirements/dev.txt layers/dependencies/requirements.txt
@@ -34,6 +36,9 @@ install: $(VENV)/.installed $(SAM_VENV)/.installed
 
 run: $(VENV)/.installed
 	$(BIN)/python -m localdev.run $(RUN_ARGS)
+
+snapshot: $(VENV)/.installed
+	$(BIN)/python -m localdev.snapshot $(SNAPSHOT_ARGS)
 
 invoke: $(VENV)/.installed
 	$(BIN)/python -m localdev.invoke $(FUNCTION) $(EVENT)

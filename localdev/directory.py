@@ -65,7 +65,7 @@ LAST_NAMES = (
 EMAIL_DOMAINS = ("example.com", "example.org", "example.net")
 
 # A fixed "now" keeps every generated timestamp identical from one run to the next.
-REFERENCE_NOW_MS = 1_790_000_000_000  # 2026-09-21
+REFERENCE_NOW_MS = 1_793_491_200_000  # 2026-11-01T00:00:00Z
 DAY_MS = 86_400_000
 INDEX_DIGITS = 6
 _ID_ALPHABET = string.ascii_letters + string.digits
@@ -130,7 +130,9 @@ class SeededDirectory:
             user["apiAccessPrincipalArn"] = f"arn:aws:iam::123456789012:role/finspace-api-{index}"
         if status == "DISABLED":
             user["lastDisabledTime"] = created + rng.randint(300, 399) * DAY_MS
-        # About one user in eight never logged in; the rest did within the last 400 days.
+        # About one user in eight never logged in; of the rest, most did recently and
+        # some not for months, so an access review finds a realistic dormant share.
         if rng.random() >= 0.125:
-            user["lastLoginTime"] = REFERENCE_NOW_MS - rng.randint(0, 400) * DAY_MS
+            days_ago = rng.randint(0, 45) if rng.random() < 0.7 else rng.randint(46, 400)
+            user["lastLoginTime"] = REFERENCE_NOW_MS - days_ago * DAY_MS
         return user

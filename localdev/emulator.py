@@ -50,6 +50,9 @@ class Faults:
     throttle_rate: float = 0.0
     error_rate: float = 0.0
     latency_seconds: float = 0.0
+    # Every ListUsers call for the page at this offset fails with this modeled error.
+    fail_list_at_offset: int | None = None
+    fail_list_with: str = "InternalServerException"
 
 
 @dataclass
@@ -63,6 +66,15 @@ class EmulatedError(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+
+
+MODELED_ERROR_STATUS = {
+    "ValidationException": 400,
+    "AccessDeniedException": 403,
+    "ResourceNotFoundException": 404,
+    "ThrottlingException": 429,
+    "InternalServerException": 500,
+}
 
 
 def _validation(message: str) -> EmulatedError:
@@ -91,6 +103,7 @@ class FinSpaceEmulator:
                 Rule("/user", endpoint="ListUsers", methods=["GET"]),
                 Rule("/credentials/programmatic", endpoint="GetProgrammaticAccessCredentials", methods=["GET"]),
                 Rule("/_emulator/calls", endpoint="admin_calls", methods=["GET"]),
+                Rule("/_emulator/directory", endpoint="admin_directory", methods=["GET"]),
                 Rule("/_emulator/faults", endpoint="admin_faults", methods=["POST"]),
             ],
             merge_slashes=False,
@@ -121,6 +134,8 @@ class FinSpaceEmulator:
             return _error_response(EmulatedError(404, "UnknownOperationException", "Unknown operation"))
         if endpoint == "admin_calls":
             return _json_response(200, dict(self.calls))
+        if endpoint == "admin_directory":
+            return _json_response(200, {"userCount": len(self.directory), "seed": self.directory.seed})
         if endpoint == "admin_faults":
             self.faults = Faults(**{**asdict(self.faults), **(request.get_json(silent=True) or {})})
             return _json_response(200, asdict(self.faults))
@@ -189,6 +204,9 @@ class FinSpaceEmulator:
         max_results = _int_param(request, "maxResults", low=1, high=100)
         token = request.args.get("nextToken")
         offset = 0 if token is None else self._decode_token(token)
+        if offset == self.faults.fail_list_at_offset:
+            code = self.faults.fail_list_with
+            raise EmulatedError(MODELED_ERROR_STATUS[code], code, "Injected failure")
         users = self.directory.page(offset, max_results)
         body: dict[str, Any] = {"users": users}
         if offset + len(users) < len(self.directory):

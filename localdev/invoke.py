@@ -9,6 +9,7 @@ With no running stack, it starts an emulator and a moto server of its own first.
 """
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
@@ -115,11 +116,13 @@ def main() -> None:
     specs = functions()
     if args.function not in specs:
         parser.error(f"no function {args.function!r} in template.yaml; choose from {', '.join(specs)}")
-    if args.running:
-        result = LocalFunction(specs[args.function], load_env_vars()).invoke(event)
-    else:
-        with _stack_for_one_invoke(user_count=50) as env_vars:
-            result = LocalFunction(specs[args.function], env_vars).invoke(event)
+    # Like `sam local invoke`: the function's logs on stderr, its result on stdout.
+    with contextlib.redirect_stdout(sys.stderr):
+        if args.running:
+            result = LocalFunction(specs[args.function], load_env_vars()).invoke(event)
+        else:
+            with _stack_for_one_invoke(user_count=50) as env_vars:
+                result = LocalFunction(specs[args.function], env_vars).invoke(event)
     print(json.dumps(result, indent=2, default=str))
 
 

@@ -25,7 +25,7 @@ UNREACHABLE = "http://127.0.0.1:9"
 os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = UNREACHABLE
 os.environ["AWS_ENDPOINT_URL_S3"] = UNREACHABLE
 
-from finspace_users.finspace import finspace_client  # noqa: E402
+from finspace_users.finspace import finspace_client, reset_finspace_clients  # noqa: E402
 from finspace_users.observability import logger  # noqa: E402
 
 
@@ -41,12 +41,12 @@ def unit_functions() -> dict[str, LocalFunction]:
 
 @pytest.fixture
 def finspace_stub() -> Iterator[Stubber]:
-    finspace_client.cache_clear()
+    reset_finspace_clients()
     stub = Stubber(finspace_client())
     with stub:
         yield stub
         stub.assert_no_pending_responses()
-    finspace_client.cache_clear()
+    reset_finspace_clients()
 
 
 class CapturedLog:

@@ -1,4 +1,4 @@
-"""GetUserFunction: GET /users/{userId}."""
+"""GetUserFunction: GET /users/{userId}, and the scheduled canary."""
 
 from typing import Any
 
@@ -7,6 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from finspace_users import finspace
 from finspace_users.api import create_app, handle_event
+from finspace_users.canary import run_canary
 from finspace_users.models import User, UserIdParam
 from finspace_users.observability import logger, metrics, tracer
 
@@ -28,4 +29,4 @@ def get_user(userId: UserIdParam) -> dict[str, Any]:  # noqa: N803 - the API's o
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
-    return handle_event(app, event, context)
+    return handle_event(app, event, context, schedule_actions={"canary": run_canary})

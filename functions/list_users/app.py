@@ -1,4 +1,4 @@
-"""ListUsersFunction: GET /users?maxResults=&nextToken=."""
+"""ListUsersFunction: GET /users?maxResults=&nextToken=, and the scheduled snapshot."""
 
 from typing import Any
 
@@ -10,6 +10,7 @@ from finspace_users.api import create_app, handle_event
 from finspace_users.models import MaxResultsParam, NextTokenParam, UserPage
 from finspace_users.observability import logger, metrics, tracer
 from finspace_users.page_cache import cached_list_users_page
+from finspace_users.snapshot import take_snapshot
 
 app = create_app()
 
@@ -29,4 +30,4 @@ def list_users(max_results: MaxResultsParam = 100, next_token: NextTokenParam = 
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
-    return handle_event(app, event, context)
+    return handle_event(app, event, context, schedule_actions={"snapshot": take_snapshot})

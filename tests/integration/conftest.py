@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from werkzeug.serving import make_server
 
-from finspace_users.finspace import finspace_client
+from finspace_users.finspace import reset_finspace_clients
 from localdev.front import LocalApi
 from localdev.invoke import LocalFunction, load_functions
 from localdev.stack import LocalStack, local_stack
@@ -23,10 +23,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="package")
 def stack() -> Iterator[LocalStack]:
-    finspace_client.cache_clear()
+    reset_finspace_clients()
     with local_stack(user_count=SEEDED_USERS, finspace_port=0, moto_port=0) as running:
         yield running
-    finspace_client.cache_clear()
+    reset_finspace_clients()
 
 
 @pytest.fixture(scope="package")
@@ -47,6 +47,6 @@ def api_url(stack_functions: dict[str, LocalFunction]) -> Iterator[str]:
 @pytest.fixture(autouse=True)
 def fresh_client_per_test() -> Iterator[None]:
     # Unit tests swap in stubbed clients; every integration test starts from a real one.
-    finspace_client.cache_clear()
+    reset_finspace_clients()
     yield
-    finspace_client.cache_clear()
+    reset_finspace_clients()

@@ -3,8 +3,9 @@
 import pytest
 from botocore.config import Config
 
-from finspace_users.finspace import CLIENT_CONFIG, finspace_client
-from finspace_users.page_cache import STORE_CONFIG, _page_fetcher, reset_page_cache
+from finspace_users.finspace import CLIENT_CONFIG, finspace_client, reset_finspace_clients
+from finspace_users.idempotency import STORE_CONFIG
+from finspace_users.page_cache import _page_fetcher, reset_page_cache
 from localdev.invoke import LocalFunction, load_env_vars
 from localdev.template import PROJECT_ROOT, functions, load_template
 
@@ -24,9 +25,9 @@ def worst_case_seconds(config: Config) -> float:
 
 
 def finspace_worst_case_seconds() -> float:
-    finspace_client.cache_clear()
+    reset_finspace_clients()
     config = finspace_client().meta.config  # as botocore resolved it
-    finspace_client.cache_clear()
+    reset_finspace_clients()
     return worst_case_seconds(config)
 
 
@@ -49,7 +50,7 @@ def test_function_timeout_covers_the_request_budget_and_stays_under_the_gateway(
 def test_client_is_built_once_with_region_and_endpoint_override(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_REGION", "eu-west-2")
     monkeypatch.setenv("FINSPACE_ENDPOINT_URL", "http://127.0.0.1:9999")
-    finspace_client.cache_clear()
+    reset_finspace_clients()
     try:
         client = finspace_client()
         assert finspace_client() is client
@@ -57,17 +58,17 @@ def test_client_is_built_once_with_region_and_endpoint_override(monkeypatch: pyt
         assert client.meta.endpoint_url == "http://127.0.0.1:9999"
         assert client.meta.service_model.signing_name == "finspace-api"
     finally:
-        finspace_client.cache_clear()
+        reset_finspace_clients()
 
 
 def test_empty_endpoint_override_means_the_aws_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     monkeypatch.setenv("FINSPACE_ENDPOINT_URL", "")
-    finspace_client.cache_clear()
+    reset_finspace_clients()
     try:
         assert finspace_client().meta.endpoint_url == "https://finspace-api.us-east-1.amazonaws.com"
     finally:
-        finspace_client.cache_clear()
+        reset_finspace_clients()
 
 
 def test_template_keeps_the_handler_contracts() -> None:
@@ -99,7 +100,7 @@ def test_every_contract_variable_is_set_and_traces_hold_no_responses() -> None:
         assert spec.environment["POWERTOOLS_TRACER_CAPTURE_ERROR"] == "false"
 
 
-def test_the_function_role_may_only_obtain_finspace_credentials_and_use_the_page_cache() -> None:
+def test_the_function_role_is_least_privilege() -> None:
     resources = load_template()["Resources"]
     for name in functions():
         assert resources[name]["Properties"]["Role"] == {"Fn::GetAtt": "FunctionRole.Arn"}
@@ -109,21 +110,27 @@ def test_the_function_role_may_only_obtain_finspace_credentials_and_use_the_page
         {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"},
         {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"},
     ]
-    statements = [statement for policy in role["Policies"] for statement in policy["PolicyDocument"]["Statement"]]
-    assert statements == [
-        {
-            "Sid": "ExchangeRoleForFinSpaceCredentials",
-            "Effect": "Allow",
-            "Action": "finspace-api:GetProgrammaticAccessCredentials",
-            "Resource": {"Fn::Sub": FINSPACE_CREDENTIALS_ARN},
-        },
-        {
-            "Sid": "PowertoolsIdempotencyRecords",
-            "Effect": "Allow",
-            "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
-            "Resource": {"Fn::GetAtt": "IdempotencyTable.Arn"},
-        },
-    ]
+    statements = {
+        statement["Sid"]: (statement["Action"], statement["Resource"])
+        for policy in role["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+        if statement["Effect"] == "Allow"
+    }
+    assert statements == {
+        "ExchangeRoleForFinSpaceCredentials": (
+            "finspace-api:GetProgrammaticAccessCredentials",
+            {"Fn::Sub": FINSPACE_CREDENTIALS_ARN},
+        ),
+        "PowertoolsIdempotencyRecords": (
+            ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+            {"Fn::GetAtt": "IdempotencyTable.Arn"},
+        ),
+        "WriteSnapshotObjects": (
+            ["s3:PutObject", "s3:AbortMultipartUpload"],
+            {"Fn::Sub": "${SnapshotBucket.Arn}/snapshots/*"},
+        ),
+        "ReportFailedAsyncInvocations": ("sqs:SendMessage", {"Fn::GetAtt": "ScheduleDeadLetterQueue.Arn"}),
+    }
 
 
 def test_idempotency_table_has_the_keys_powertools_needs() -> None:

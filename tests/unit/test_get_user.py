@@ -5,7 +5,7 @@ import pytest
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 from botocore.stub import Stubber
 
-from finspace_users.finspace import finspace_client
+from finspace_users.finspace import finspace_client, reset_finspace_clients
 from localdev.invoke import LocalFunction
 from tests.conftest import CapturedLog
 from tests.helpers import api_event, header, problem_of
@@ -132,13 +132,13 @@ def raise_before_call(error: Exception) -> Any:
 def test_transport_failures_and_bugs_map_to_problems(
     get_user: LocalFunction, error: Exception, expected_status: int, expected_type: str
 ) -> None:
-    finspace_client.cache_clear()
+    reset_finspace_clients()
     finspace_client().meta.events.register("before-call.finspace-data.GetUser", raise_before_call(error))
     event = get_user_event("uR7fQm2LxK9pVd3sTa000042")
     try:
         response = get_user.invoke(event)
     finally:
-        finspace_client.cache_clear()
+        reset_finspace_clients()
 
     assert response["statusCode"] == expected_status
     problem = problem_of(response, event)

@@ -121,29 +121,3 @@ def test_unknown_route_is_404_problem(list_users: LocalFunction, raw_path: str, 
 
     assert response["statusCode"] == 404
     assert problem_of(response, event)["type"] == "urn:finspace-users:problem:route-not-found"
-
-
-@pytest.mark.parametrize("function_name", ["GetUserFunction", "ListUsersFunction"])
-@pytest.mark.parametrize(
-    "event",
-    [
-        {},
-        {"foo": "bar"},
-        {"Records": [{"eventSource": "aws:sqs", "body": "{}"}]},
-        {"action": "no-such-action"},
-        {"httpMethod": "GET"},
-        [],
-        "hello",
-        None,
-    ],
-    ids=["empty", "unknown-keys", "sqs", "unknown-action", "http-method-only", "list", "string", "null"],
-)
-def test_non_api_event_gets_a_clear_400_problem(
-    unit_functions: dict[str, LocalFunction], function_name: str, event: Any
-) -> None:
-    response = unit_functions[function_name].invoke(event)
-
-    assert response["statusCode"] == 400
-    problem = problem_of(response, None)
-    assert problem["type"] == "urn:finspace-users:problem:unsupported-event"
-    assert "API Gateway REST proxy event" in problem["detail"]

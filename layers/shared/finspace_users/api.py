@@ -3,7 +3,7 @@ problem, and the entry point that tells API Gateway events from schedule inputs.
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from functools import partial
 from typing import Any
 from urllib.parse import unquote
@@ -22,11 +22,10 @@ from finspace_users.problems import (
     bad_request,
     problem_for_exception,
     route_not_found,
-    unsupported_event,
     validation_detail,
 )
+from finspace_users.schedule import ScheduleAction, run_schedule_action
 
-ScheduleAction = Callable[[Mapping[str, Any]], Any]
 # Canonical JSON: a page replayed from the idempotency store (which sorts keys) is
 # byte-identical to the page first served.
 canonical_json = partial(json.dumps, sort_keys=True, separators=(",", ":"), cls=Encoder)
@@ -98,26 +97,11 @@ def handle_event(
     context: LambdaContext,
     schedule_actions: Mapping[str, ScheduleAction] | None = None,
 ) -> Any:
-    """Serve an API Gateway REST event, run a schedule action, or refuse the event clearly."""
+    """Serve an API Gateway REST event, or run a schedule action; refuse anything else
+    with InvalidEventError."""
     if isinstance(event, Mapping) and "httpMethod" in event and "requestContext" in event:
         return _serve_api(app, event, context)
-    actions = schedule_actions or {}
-    if isinstance(event, Mapping) and event.get("action") in actions:
-        return actions[event["action"]](event)
-    supported = ", ".join(repr(name) for name in sorted(actions)) or "none"
-    logger.error(
-        "Unsupported event", extra={"eventKeys": sorted(map(str, event))[:20] if isinstance(event, Mapping) else []}
-    )
-    problem = unsupported_event(
-        "Expected an API Gateway REST proxy event or a schedule input "
-        f'{{"action": ...}} with a supported action ({supported}).'
-    )
-    return {
-        "statusCode": problem.status,
-        "multiValueHeaders": {"Content-Type": [PROBLEM_CONTENT_TYPE], "Cache-Control": ["no-store"]},
-        "body": json.dumps(problem.body(None)),
-        "isBase64Encoded": False,
-    }
+    return run_schedule_action(event, context, schedule_actions or {})
 
 
 def _serve_api(app: APIGatewayRestResolver, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:

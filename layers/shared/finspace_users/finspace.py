@@ -36,6 +36,14 @@ CLIENT_CONFIG = Config(
 )
 
 
+# The snapshot walks up to thousands of pages with no caller waiting: it may wait out
+# throttling longer (adaptive mode adds client-side rate limiting) and read slower.
+BATCH_CLIENT_CONFIG = Config(
+    connect_timeout=2,
+    read_timeout=10,
+    retries={"mode": "adaptive", "total_max_attempts": 10},
+)
+
 # FinSpace grants 1 to 60 minutes. FINSPACE_CREDENTIAL_SECONDS shortens the lifetime
 # this client relies on (and asks for whole minutes covering it); sub-minute values
 # serve tests against the emulator, whose credential lifetime is a knob.
@@ -47,26 +55,45 @@ ADVISORY_REFRESH_SHARE, MANDATORY_REFRESH_SHARE = 15 / 60, 10 / 60
 
 @cache
 def finspace_client() -> "FinSpaceDataClient":
-    """Build the client once per container; later invocations reuse its connections.
+    """The client for API requests, built once per container so later invocations
+    reuse its connections."""
+    return _new_client(_data_session(), CLIENT_CONFIG)
 
-    With FINSPACE_ENVIRONMENT_ID set, data calls are signed with FinSpace programmatic
-    access credentials, which the role's own credentials obtain and botocore refreshes
-    before they expire. Without it, the role's credentials sign directly.
+
+@cache
+def finspace_batch_client() -> "FinSpaceDataClient":
+    """The client for the snapshot: same credentials, more patience."""
+    return _new_client(_data_session(), BATCH_CLIENT_CONFIG)
+
+
+def reset_finspace_clients() -> None:
+    """Drop the clients, their connections and any FinSpace credentials."""
+    for cached in (finspace_client, finspace_batch_client, _data_session):
+        cached.cache_clear()
+
+
+@cache
+def _data_session() -> boto3.session.Session:
+    """The session that signs data calls.
+
+    With FINSPACE_ENVIRONMENT_ID set, it signs with FinSpace programmatic access
+    credentials, which the role's own credentials obtain and botocore refreshes before
+    they expire. Without it, the role's credentials sign directly.
     """
     session = boto3.session.Session()
     environment_id = os.environ.get("FINSPACE_ENVIRONMENT_ID")
-    if environment_id:
-        credentials = _programmatic_access_credentials(_new_client(session), environment_id)
-        session = boto3.session.Session(botocore_session=_session_signing_with(credentials))
-    return _new_client(session)
+    if not environment_id:
+        return session
+    credentials = _programmatic_access_credentials(_new_client(session, CLIENT_CONFIG), environment_id)
+    return boto3.session.Session(botocore_session=_session_signing_with(credentials))
 
 
-def _new_client(session: boto3.session.Session) -> "FinSpaceDataClient":
+def _new_client(session: boto3.session.Session, config: Config) -> "FinSpaceDataClient":
     return session.client(
         "finspace-data",
         region_name=os.environ.get("AWS_REGION"),
         endpoint_url=os.environ.get("FINSPACE_ENDPOINT_URL") or None,
-        config=CLIENT_CONFIG,
+        config=config,
     )
 
 
@@ -141,12 +168,14 @@ def get_user(user_id: str) -> dict[str, Any]:
         return _without_metadata(finspace_client().get_user(userId=user_id))
 
 
-def list_users_page(max_results: int, next_token: str | None = None) -> dict[str, Any]:
+def list_users_page(
+    max_results: int, next_token: str | None = None, client: "FinSpaceDataClient | None" = None
+) -> dict[str, Any]:
     """One page: ``{"users": [...], "nextToken": ...}``, nextToken absent on the last page."""
     params: dict[str, Any] = {"maxResults": max_results}
     if next_token is not None:
         params["nextToken"] = next_token
     with _measured("ListUsers"):
-        page = _without_metadata(finspace_client().list_users(**params))
+        page = _without_metadata((client or finspace_client()).list_users(**params))
     page.setdefault("users", [])
     return page

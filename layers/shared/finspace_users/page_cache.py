@@ -2,9 +2,7 @@
 nextToken alone.
 
 Whole-event keys would change on every API Gateway retry (headers and requestId
-differ), so the key is built from the two parameters that decide the page. The store is
-built on first use, never at import, so tests can start moto before it exists.
-"""
+differ), so the key is built from the two parameters that decide the page."""
 
 import os
 from collections.abc import Callable
@@ -12,16 +10,12 @@ from functools import cache
 from typing import Any, Literal
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.config import Config
 
 from finspace_users.finspace import list_users_page
+from finspace_users.idempotency import idempotency_store
 from finspace_users.observability import logger
 
 CacheStatus = Literal["hit", "miss", "off"]
-# A request makes at most two store calls (record in progress, then the page). Each
-# ends within 2 attempts of 0.5 s to connect and 1 s to read, so a sick table costs a
-# request at most about 8 s before it is served straight from FinSpace.
-STORE_CONFIG = Config(connect_timeout=0.5, read_timeout=1, retries={"mode": "standard", "total_max_attempts": 2})
 PageFetcher = Callable[..., dict[str, Any]]
 
 
@@ -38,16 +32,11 @@ def _page_fetcher() -> tuple[PageFetcher, Any] | None:
     seconds = int(os.environ.get("PAGE_CACHE_SECONDS", "60"))
     if seconds <= 0:
         return None
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        IdempotencyConfig,
-        idempotent_function,
-    )
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 
     config = IdempotencyConfig(expires_after_seconds=seconds, response_hook=_mark_replayed)
-    store = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE_NAME"], boto_config=STORE_CONFIG)
 
-    @idempotent_function(data_keyword_argument="page_request", config=config, persistence_store=store)
+    @idempotent_function(data_keyword_argument="page_request", config=config, persistence_store=idempotency_store())
     def fetch_page(page_request: dict[str, Any]) -> dict[str, Any]:
         return list_users_page(page_request["maxResults"], page_request["nextToken"])
 

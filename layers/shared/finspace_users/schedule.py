@@ -1,0 +1,90 @@
+"""Schedule inputs: EventBridge Scheduler's JSON and the classic "Scheduled Event".
+
+    {"action": "snapshot", "scheduledTime": "<aws.scheduler.scheduled-time>"}
+    {"detail-type": "Scheduled Event", "source": "aws.events", "time": "...", ...}
+    {"action": "canary", "userId": "..."}
+
+Anything else raises InvalidEventError, a function error that Lambda reports, counts
+and sends to the failure destination. Its message is an RFC 9457 problem in JSON.
+"""
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import UTC
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import AwareDatetime, BaseModel, Field, ValidationError
+
+from finspace_users.observability import logger
+from finspace_users.problems import unsupported_event
+
+
+class SnapshotRequest(BaseModel):
+    action: Literal["snapshot"]
+    scheduledTime: AwareDatetime  # noqa: N815 - Scheduler's input field
+
+    @property
+    def tick(self) -> str:
+        """The scheduled time in one canonical form: the snapshot's key and identity."""
+        return self.scheduledTime.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class CanaryRequest(BaseModel):
+    action: Literal["canary"]
+    userId: Annotated[str, Field(min_length=1, max_length=26, pattern=r".*\S.*")]  # noqa: N815
+
+
+class ScheduledEvent(BaseModel):
+    """Classic EventBridge (CloudWatch Events) schedule rule event."""
+
+    detail_type: Literal["Scheduled Event"] = Field(alias="detail-type")
+    time: AwareDatetime
+
+
+ScheduleRequest = SnapshotRequest | CanaryRequest
+ScheduleAction = Callable[[Any, LambdaContext], Any]
+
+
+class InvalidEventError(ValueError):
+    def __init__(self, detail: str) -> None:
+        self.problem = unsupported_event(detail)
+        super().__init__(json.dumps(self.problem.body(None)))
+
+
+def run_schedule_action(event: Any, context: LambdaContext, actions: Mapping[str, ScheduleAction]) -> Any:
+    try:
+        request = parse_schedule_input(event, sorted(actions))
+    except InvalidEventError as error:
+        logger.error("Rejected event", extra={"detail": error.problem.detail})
+        raise
+    return actions[request.action](request, context)
+
+
+def parse_schedule_input(event: Any, supported: list[str]) -> ScheduleRequest:
+    choices = ", ".join(repr(name) for name in supported)
+    if not isinstance(event, Mapping):
+        raise InvalidEventError(
+            f"Expected an API Gateway REST proxy event or a schedule input object with an action ({choices})."
+        )
+    if event.get("detail-type") == "Scheduled Event" and "action" not in event:
+        classic = _validated(ScheduledEvent, event, "Scheduled Event")
+        event = {"action": "snapshot", "scheduledTime": classic.time}
+    action = event.get("action")
+    if action is None:
+        raise InvalidEventError(f'Schedule input needs an "action"; this function supports {choices}.')
+    if action not in supported:
+        raise InvalidEventError(f"Unknown action {str(action)[:40]!r}; this function supports {choices}.")
+    model: type[ScheduleRequest] = SnapshotRequest if action == "snapshot" else CanaryRequest
+    return _validated(model, event, f"{action} input")
+
+
+def _validated[Model: BaseModel](model: type[Model], event: Mapping[str, Any], what: str) -> Model:
+    try:
+        return model.model_validate(event)
+    except ValidationError as error:
+        # Name the field and the rule; never echo the value.
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in issue['loc'])}: {issue['msg']}" for issue in error.errors()
+        )
+        raise InvalidEventError(f"{what}: {problems}") from None

@@ -1,0 +1,176 @@
+"""The access-review snapshot: every FinSpace user, once, as JSON Lines in S3, then a
+summary that marks the snapshot complete.
+
+    snapshots/{YYYY}/{MM}/{DD}/{scheduledTime}/users.jsonl
+    snapshots/{YYYY}/{MM}/{DD}/{scheduledTime}/summary.json   (written last)
+
+Users are spooled to a temporary file while counters and a SHA-256 are kept, so memory
+stays flat however large the directory. A sweep that fails writes nothing.
+
+Each tick runs once: Powertools idempotency keys the sweep on scheduledTime alone, so a
+duplicate or retried delivery of a finished tick returns the stored summary without
+calling FinSpace, and a failed sweep leaves no record, so its retry starts afresh.
+"""
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from boto3.s3.transfer import TransferConfig
+
+from finspace_users.finspace import finspace_batch_client, list_users_page
+from finspace_users.idempotency import idempotency_store
+from finspace_users.observability import logger, metrics
+from finspace_users.schedule import SnapshotRequest
+
+PAGE_SIZE = 100
+# Long enough to absorb every redelivery and retry of a tick (Scheduler retries for
+# up to a day at most), short enough to keep the table small.
+TICK_RECORD_SECONDS = 2 * 24 * 3600
+# Two 8 MiB parts in flight at most: the upload must not undo the flat memory.
+UPLOAD_CONFIG = TransferConfig(max_concurrency=2)
+
+Tick = dict[str, str]
+
+
+def take_snapshot(request: SnapshotRequest, context: LambdaContext | None) -> dict[str, Any]:
+    sweep_once, config = _idempotent_sweep()
+    if context is not None:
+        config.register_lambda_context(context)
+    summary: dict[str, Any] = sweep_once(tick={"scheduledTime": request.tick})
+    return summary
+
+
+@cache
+def _s3() -> Any:
+    return boto3.client("s3")
+
+
+def reset_snapshot_store() -> None:
+    _idempotent_sweep.cache_clear()
+    _s3.cache_clear()
+
+
+@cache
+def _idempotent_sweep() -> tuple[Callable[..., dict[str, Any]], Any]:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+
+    config = IdempotencyConfig(
+        event_key_jmespath="scheduledTime",
+        expires_after_seconds=TICK_RECORD_SECONDS,
+        response_hook=_log_replay,
+    )
+
+    @idempotent_function(data_keyword_argument="tick", config=config, persistence_store=idempotency_store())
+    def sweep_once(tick: Tick) -> dict[str, Any]:
+        return sweep(datetime.fromisoformat(tick["scheduledTime"]), tick["scheduledTime"])
+
+    return sweep_once, config
+
+
+def _log_replay(response: Any, idempotent_data: Any) -> Any:
+    logger.info("Snapshot tick already taken; returning its stored summary")
+    return response
+
+
+def snapshot_prefix(scheduled_time: datetime, tick: str) -> str:
+    return f"snapshots/{scheduled_time:%Y/%m/%d}/{tick}/"
+
+
+def sweep(scheduled_time: datetime, tick: str) -> dict[str, Any]:
+    """Walk every page, upload users.jsonl, then summary.json; returns the summary."""
+    bucket = os.environ["SNAPSHOT_BUCKET_NAME"]
+    prefix = snapshot_prefix(scheduled_time, tick)
+    dormant_days = int(os.environ.get("DORMANT_AFTER_DAYS", "90"))
+    tally = _Tally(dormant_before_ms=int((scheduled_time - timedelta(days=dormant_days)).timestamp() * 1000))
+    started_at, started = datetime.now(UTC), time.perf_counter()
+    client = finspace_batch_client()
+
+    with tempfile.TemporaryFile() as spool:
+        next_token: str | None = None
+        while True:
+            page = list_users_page(PAGE_SIZE, next_token, client=client)
+            tally.pages += 1
+            for user in page["users"]:
+                line = (json.dumps(user, separators=(",", ":")) + "\n").encode()
+                spool.write(line)
+                tally.add(user, line)
+            next_token = page.get("nextToken")
+            if not next_token:
+                break
+        spool.seek(0)
+        _s3().upload_fileobj(
+            spool,
+            bucket,
+            prefix + "users.jsonl",
+            ExtraArgs={"ContentType": "application/x-ndjson"},
+            Config=UPLOAD_CONFIG,
+        )
+
+    summary = tally.summary(tick, started_at, prefix + "users.jsonl")
+    _s3().put_object(
+        Bucket=bucket,
+        Key=prefix + "summary.json",
+        Body=json.dumps(summary, indent=2).encode(),
+        ContentType="application/json",
+    )
+    duration_ms = (time.perf_counter() - started) * 1000
+    tally.publish_metrics(duration_ms)
+    logger.info("Snapshot taken", extra={"scheduledTime": tick, "userCount": tally.users, "pages": tally.pages})
+    return summary
+
+
+class _Tally:
+    def __init__(self, dormant_before_ms: int) -> None:
+        self.dormant_before_ms = dormant_before_ms
+        self.users = self.pages = self.api_access_enabled = self.dormant = self.bytes = 0
+        self.by_status: Counter[str] = Counter()
+        self.by_type: Counter[str] = Counter()
+        self.digest = hashlib.sha256()
+
+    def add(self, user: dict[str, Any], line: bytes) -> None:
+        self.users += 1
+        self.bytes += len(line)
+        self.digest.update(line)
+        self.by_status[user.get("status", "UNKNOWN")] += 1
+        self.by_type[user.get("type", "UNKNOWN")] += 1
+        self.api_access_enabled += user.get("apiAccess") == "ENABLED"
+        last_login = user.get("lastLoginTime")
+        self.dormant += last_login is None or last_login < self.dormant_before_ms
+
+    def summary(self, tick: str, started_at: datetime, users_key: str) -> dict[str, Any]:
+        return {
+            "scheduledTime": tick,
+            "userCount": self.users,
+            "byStatus": dict(sorted(self.by_status.items())),
+            "byType": dict(sorted(self.by_type.items())),
+            "apiAccessEnabled": self.api_access_enabled,
+            "dormantUsers": self.dormant,
+            "pages": self.pages,
+            "startedAt": started_at.isoformat(timespec="seconds"),
+            "finishedAt": datetime.now(UTC).isoformat(timespec="seconds"),
+            "usersObject": {"key": users_key, "sha256": self.digest.hexdigest(), "bytes": self.bytes},
+        }
+
+    def publish_metrics(self, duration_ms: float) -> None:
+        for name, value in (
+            ("UsersTotal", self.users),
+            ("UsersEnabled", self.by_status["ENABLED"]),
+            ("UsersDisabled", self.by_status["DISABLED"]),
+            ("SuperUsers", self.by_type["SUPER_USER"]),
+            ("ApiAccessEnabled", self.api_access_enabled),
+            ("DormantUsers", self.dormant),
+            ("SnapshotPages", self.pages),
+        ):
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+        metrics.add_metric(name="SnapshotDurationMs", unit=MetricUnit.Milliseconds, value=duration_ms)

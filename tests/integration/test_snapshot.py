@@ -1,0 +1,168 @@
+"""The scheduled access-review snapshot against the emulator, with moto's S3 and
+DynamoDB over real HTTP."""
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from finspace_users.snapshot import reset_snapshot_store
+from localdev.directory import SeededDirectory
+from localdev.invoke import LocalFunction
+from localdev.stack import LOCAL_BUCKET_NAME, LocalStack
+
+USERS = 1000
+DORMANT_AFTER_DAYS = 90
+
+
+@pytest.fixture
+def thousand_users(stack: LocalStack) -> Iterator[SeededDirectory]:
+    seeded = stack.emulator.directory
+    stack.emulator.directory = SeededDirectory(USERS, seed=11)
+    reset_snapshot_store()
+    yield stack.emulator.directory
+    stack.emulator.directory = seeded
+    stack.emulator.faults.fail_list_at_offset = None
+
+
+@pytest.fixture
+def list_users(stack_functions: dict[str, LocalFunction]) -> LocalFunction:
+    return stack_functions["ListUsersFunction"]
+
+
+@pytest.fixture
+def s3(stack: LocalStack) -> Any:
+    return boto3.client("s3", endpoint_url=stack.moto_url)
+
+
+def snapshot_event(scheduled_time: str) -> dict[str, str]:
+    return {"action": "snapshot", "scheduledTime": scheduled_time}
+
+
+def objects_under(s3: Any, prefix: str) -> dict[str, bytes]:
+    listing = s3.list_objects_v2(Bucket=LOCAL_BUCKET_NAME, Prefix=prefix).get("Contents", [])
+    return {item["Key"]: s3.get_object(Bucket=LOCAL_BUCKET_NAME, Key=item["Key"])["Body"].read() for item in listing}
+
+
+def test_snapshot_holds_the_directory_exactly(
+    list_users: LocalFunction, thousand_users: SeededDirectory, s3: Any
+) -> None:
+    summary = list_users.invoke(snapshot_event("2026-09-21T02:00:00Z"))
+
+    prefix = "snapshots/2026/09/21/2026-09-21T02:00:00Z/"
+    stored = objects_under(s3, prefix)
+    assert set(stored) == {prefix + "users.jsonl", prefix + "summary.json"}
+    body = stored[prefix + "users.jsonl"]
+    lines = body.decode().splitlines()
+    users = [json.loads(line) for line in lines]
+    assert users == list(thousand_users)  # every user once, in order, fields as sent
+    assert len({user["userId"] for user in users}) == len(lines) == summary["userCount"] == USERS
+    assert summary["usersObject"] == {
+        "key": prefix + "users.jsonl",
+        "sha256": hashlib.sha256(body).hexdigest(),
+        "bytes": len(body),
+    }
+    assert json.loads(stored[prefix + "summary.json"]) == summary
+    assert summary["pages"] == USERS // 100
+
+
+def test_summary_counts_match_the_seeded_data(list_users: LocalFunction, thousand_users: SeededDirectory) -> None:
+    scheduled = datetime(2026, 9, 21, 2, tzinfo=UTC)
+    dormant_before = (scheduled - timedelta(days=DORMANT_AFTER_DAYS)).timestamp() * 1000
+    users = list(thousand_users)
+
+    summary = list_users.invoke(snapshot_event("2026-09-21T02:00:00Z"))
+
+    assert summary["scheduledTime"] == "2026-09-21T02:00:00Z"
+    assert summary["byStatus"] == dict(Counter(user["status"] for user in users))
+    assert summary["byType"] == dict(Counter(user["type"] for user in users))
+    assert summary["apiAccessEnabled"] == sum(user["apiAccess"] == "ENABLED" for user in users)
+    assert summary["dormantUsers"] == sum(
+        "lastLoginTime" not in user or user["lastLoginTime"] < dormant_before for user in users
+    )
+    assert 0 < summary["dormantUsers"] < USERS
+    assert summary["startedAt"] <= summary["finishedAt"]
+
+
+def test_duplicate_tick_returns_the_stored_summary_without_calling_finspace(
+    list_users: LocalFunction, thousand_users: SeededDirectory, stack: LocalStack
+) -> None:
+    first = list_users.invoke(snapshot_event("2026-10-01T02:00:00Z"))
+    calls = stack.emulator.calls["ListUsers"]
+
+    again = list_users.invoke(snapshot_event("2026-10-01T02:00:00Z"))
+    same_tick_other_zone = list_users.invoke(snapshot_event("2026-10-01T04:00:00+02:00"))
+    classic = list_users.invoke(
+        {"detail-type": "Scheduled Event", "source": "aws.events", "time": "2026-10-01T02:00:00Z"}
+    )
+
+    assert stack.emulator.calls["ListUsers"] == calls
+    assert again == same_tick_other_zone == classic == first
+
+
+def test_new_tick_makes_a_new_snapshot(
+    list_users: LocalFunction, thousand_users: SeededDirectory, stack: LocalStack, s3: Any
+) -> None:
+    list_users.invoke(snapshot_event("2026-10-02T02:00:00Z"))
+    calls = stack.emulator.calls["ListUsers"]
+
+    summary = list_users.invoke(
+        {"detail-type": "Scheduled Event", "source": "aws.events", "time": "2026-10-03T02:00:00Z"}
+    )
+
+    assert stack.emulator.calls["ListUsers"] == calls + USERS // 100
+    assert summary["scheduledTime"] == "2026-10-03T02:00:00Z"
+    assert "snapshots/2026/10/03/2026-10-03T02:00:00Z/summary.json" in objects_under(s3, "snapshots/2026/10/03/")
+
+
+def test_sweep_failing_midway_leaves_nothing_and_its_retry_completes(
+    list_users: LocalFunction, thousand_users: SeededDirectory, stack: LocalStack, s3: Any
+) -> None:
+    # Page 5 of 10 fails every time. AccessDenied is not retried by botocore, which
+    # keeps the test fast; a 500 takes the same path after the client's retries.
+    stack.emulator.faults.fail_list_at_offset = 400
+    stack.emulator.faults.fail_list_with = "AccessDeniedException"
+    calls = stack.emulator.calls["ListUsers"]
+
+    with pytest.raises(ClientError, match="AccessDenied"):
+        list_users.invoke(snapshot_event("2026-10-04T02:00:00Z"))
+
+    assert stack.emulator.calls["ListUsers"] == calls + 5
+    assert objects_under(s3, "snapshots/2026/10/04/") == {}
+
+    stack.emulator.faults.fail_list_at_offset = None
+    summary = list_users.invoke(snapshot_event("2026-10-04T02:00:00Z"))
+
+    stored = objects_under(s3, "snapshots/2026/10/04/")
+    users = [json.loads(line) for line in stored[summary["usersObject"]["key"]].decode().splitlines()]
+    assert users == list(thousand_users)
+    assert summary["userCount"] == USERS
+
+
+def test_snapshot_publishes_its_metrics(
+    list_users: LocalFunction, thousand_users: SeededDirectory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+
+    summary = list_users.invoke(snapshot_event("2026-10-05T02:00:00Z"))
+
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    metrics = {name: value for blob in emitted for name, value in blob.items() if not name.startswith("_")}
+    expected = {
+        "UsersTotal": USERS,
+        "UsersEnabled": summary["byStatus"]["ENABLED"],
+        "UsersDisabled": summary["byStatus"]["DISABLED"],
+        "SuperUsers": summary["byType"]["SUPER_USER"],
+        "ApiAccessEnabled": summary["apiAccessEnabled"],
+        "DormantUsers": summary["dormantUsers"],
+        "SnapshotPages": summary["pages"],
+    }
+    for name, value in expected.items():
+        assert metrics[name] == [float(value)], name
+    assert "SnapshotDurationMs" in metrics

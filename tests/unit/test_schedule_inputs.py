@@ -1,0 +1,113 @@
+"""Events that are not API Gateway requests: schedule inputs, and everything else.
+
+A bad one raises InvalidEventError: a function error that Lambda reports, counts and
+routes to the failure destination, whose message is an RFC 9457 problem."""
+
+import json
+from typing import Any
+
+import pytest
+
+from finspace_users.schedule import InvalidEventError, SnapshotRequest, parse_schedule_input
+from localdev.invoke import LocalFunction
+from tests.helpers import PROBLEM_FIELDS
+
+
+def rejection(function: LocalFunction, event: Any) -> dict[str, Any]:
+    with pytest.raises(InvalidEventError) as raised:
+        function.invoke(event)
+    problem: dict[str, Any] = json.loads(str(raised.value))
+    assert set(problem) == PROBLEM_FIELDS
+    assert problem["status"] == 400
+    assert problem["type"] == "urn:finspace-users:problem:unsupported-event"
+    assert problem["requestId"] is None
+    return problem
+
+
+@pytest.mark.parametrize("function_name", ["GetUserFunction", "ListUsersFunction"])
+@pytest.mark.parametrize(
+    ("event", "explanation"),
+    [
+        ({}, '"action"'),
+        ({"foo": "bar"}, '"action"'),
+        ({"Records": [{"eventSource": "aws:sqs", "body": "{}"}]}, '"action"'),
+        ({"httpMethod": "GET"}, '"action"'),
+        ({"action": "no-such-action"}, "Unknown action 'no-such-action'"),
+        ([], "API Gateway REST proxy event"),
+        ("hello", "API Gateway REST proxy event"),
+        (None, "API Gateway REST proxy event"),
+    ],
+    ids=["empty", "unknown-keys", "sqs", "http-method-only", "unknown-action", "list", "string", "null"],
+)
+def test_non_api_event_gets_a_clear_problem_never_a_key_error(
+    unit_functions: dict[str, LocalFunction], function_name: str, event: Any, explanation: str
+) -> None:
+    problem = rejection(unit_functions[function_name], event)
+
+    assert explanation in problem["detail"]
+
+
+@pytest.mark.parametrize(
+    ("function_name", "event", "explanation"),
+    [
+        ("ListUsersFunction", {"scheduledTime": "2026-11-23T02:00:00Z"}, 'needs an "action"'),
+        ("ListUsersFunction", {"action": "purge", "scheduledTime": "2026-11-23T02:00:00Z"}, "Unknown action 'purge'"),
+        ("ListUsersFunction", {"action": "canary", "userId": "u1"}, "supports 'snapshot'"),
+        ("GetUserFunction", {"action": "snapshot", "scheduledTime": "2026-11-23T02:00:00Z"}, "supports 'canary'"),
+        ("GetUserFunction", {"action": "canary"}, "canary input: userId: Field required"),
+        ("GetUserFunction", {"action": "canary", "userId": "   "}, "canary input: userId: String should match"),
+        ("ListUsersFunction", {"action": "snapshot", "scheduledTime": "yesterday"}, "scheduledTime: Input should be"),
+        ("ListUsersFunction", {"action": "snapshot", "scheduledTime": "2026-11-23T02:00:00"}, "timezone"),
+        ("ListUsersFunction", {"action": "snapshot"}, "snapshot input: scheduledTime: Field required"),
+        (
+            "ListUsersFunction",
+            {"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}},
+            "Scheduled Event: time: Field required",
+        ),
+    ],
+    ids=[
+        "missing-action",
+        "unknown-action",
+        "canary-on-list-users",
+        "snapshot-on-get-user",
+        "canary-without-user-id",
+        "canary-blank-user-id",
+        "malformed-scheduled-time",
+        "scheduled-time-without-zone",
+        "snapshot-without-scheduled-time",
+        "scheduled-event-without-time",
+    ],
+)
+def test_bad_schedule_input_is_refused_clearly(
+    unit_functions: dict[str, LocalFunction], function_name: str, event: dict[str, Any], explanation: str
+) -> None:
+    problem = rejection(unit_functions[function_name], event)
+
+    assert explanation in problem["detail"]
+    assert "yesterday" not in problem["detail"]  # rules are named, values are not echoed
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"action": "snapshot", "scheduledTime": "2026-11-23T02:00:00Z"},
+        {"action": "snapshot", "scheduledTime": "2026-11-23T03:00:00+01:00"},
+        {
+            "version": "0",
+            "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": "123456789012",
+            "time": "2026-11-23T02:00:00Z",
+            "region": "us-east-1",
+            "resources": ["arn:aws:events:us-east-1:123456789012:rule/daily"],
+            "detail": {},
+        },
+    ],
+    ids=["scheduler", "scheduler-other-zone", "classic-scheduled-event"],
+)
+def test_every_snapshot_input_names_the_same_tick(event: dict[str, Any]) -> None:
+    request = parse_schedule_input(event, ["snapshot"])
+
+    assert isinstance(request, SnapshotRequest)
+    assert request.tick == "2026-11-23T02:00:00Z"
