@@ -14,7 +14,7 @@ SNAPSHOT_ARGS ?=
 FUNCTION ?= GetUserFunction
 EVENT ?= events/get_user.json
 
-.PHONY: help install run snapshot invoke test lint typecheck pytest unit integration validate build clean
+.PHONY: help install run snapshot openapi invoke test lint typecheck pytest unit integration validate build clean
 
 help:
 	@echo "make run     start the local stack on 127.0.0.1:3000 (Ctrl-C stops it)"
@@ -39,6 +39,9 @@ run: $(VENV)/.installed
 
 snapshot: $(VENV)/.installed
 	$(BIN)/python -m localdev.snapshot $(SNAPSHOT_ARGS)
+
+openapi: $(VENV)/.installed
+	$(BIN)/python -m localdev.openapi
 
 invoke: $(VENV)/.installed
 	$(BIN)/python -m localdev.invoke $(FUNCTION) $(EVENT)

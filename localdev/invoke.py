@@ -64,7 +64,7 @@ def load_env_vars(path: Path = ENV_VARS_PATH) -> dict[str, Any]:
     return env_vars
 
 
-def _import_handler(spec: FunctionSpec) -> Callable[[Any, Any], Any]:
+def _import_handler(spec: FunctionSpec) -> ModuleType:
     for source_dir in LAYER_SOURCE_DIRS:
         if str(source_dir) not in sys.path:
             sys.path.insert(0, str(source_dir))
@@ -72,8 +72,7 @@ def _import_handler(spec: FunctionSpec) -> Callable[[Any, Any], Any]:
     assert module_spec is not None and module_spec.loader is not None
     module: ModuleType = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)
-    handler: Callable[[Any, Any], Any] = getattr(module, spec.handler_name)
-    return handler
+    return module
 
 
 class LocalFunction:
@@ -83,7 +82,8 @@ class LocalFunction:
         self.spec = spec
         self.environment = function_environment(spec, env_vars)
         os.environ.update(self.environment)
-        self.handler = _import_handler(spec)
+        self.module = _import_handler(spec)
+        self.handler: Callable[[Any, Any], Any] = getattr(self.module, spec.handler_name)
 
     def invoke(self, event: Any) -> Any:
         # Both functions share this process; give each call its own declared environment.

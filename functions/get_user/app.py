@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from finspace_users import finspace
 from finspace_users.api import create_app, handle_event
 from finspace_users.canary import run_canary
-from finspace_users.models import User, UserIdParam
+from finspace_users.models import USER_RESPONSES, UserIdParam
 from finspace_users.observability import logger, metrics, tracer
 
 app = create_app()
@@ -17,9 +17,9 @@ app = create_app()
 @app.get(
     "/users/<userId>",
     summary="Get one FinSpace user",
-    responses={
-        200: {"description": "The user, as FinSpace returned it.", "content": {"application/json": {"model": User}}}
-    },
+    operation_id="getUser",
+    tags=["users"],
+    responses=USER_RESPONSES,
 )
 def get_user(userId: UserIdParam) -> dict[str, Any]:  # noqa: N803 - the API's own parameter name
     return finspace.get_user(userId)

@@ -7,7 +7,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from finspace_users.api import create_app, handle_event
-from finspace_users.models import MaxResultsParam, NextTokenParam, UserPage
+from finspace_users.models import PAGE_RESPONSES, MaxResultsParam, NextTokenParam
 from finspace_users.observability import logger, metrics, tracer
 from finspace_users.page_cache import cached_list_users_page
 from finspace_users.snapshot import take_snapshot
@@ -18,7 +18,9 @@ app = create_app()
 @app.get(
     "/users",
     summary="List FinSpace users, one page at a time",
-    responses={200: {"description": "One page of users.", "content": {"application/json": {"model": UserPage}}}},
+    operation_id="listUsers",
+    tags=["users"],
+    responses=PAGE_RESPONSES,
 )
 def list_users(max_results: MaxResultsParam = 100, next_token: NextTokenParam = None) -> Response[dict[str, Any]]:
     page, cache_status = cached_list_users_page(max_results, next_token, app.lambda_context)

@@ -1,5 +1,7 @@
 """The settings other code and operators rely on: client budget, template contracts, IAM."""
 
+import json
+
 import pytest
 from botocore.config import Config
 
@@ -147,3 +149,32 @@ def test_loading_a_handler_builds_no_page_store(unit_functions: dict[str, LocalF
     reset_page_cache()
     LocalFunction(functions()["ListUsersFunction"], load_env_vars())
     assert _page_fetcher.cache_info().currsize == 0
+
+
+def test_snapshot_schedule_retries_and_keeps_what_it_cannot_deliver() -> None:
+    resources = load_template()["Resources"]
+    snapshot = resources["ListUsersFunction"]["Properties"]["Events"]["Snapshot"]
+    assert snapshot["Type"] == "ScheduleV2"
+    properties = snapshot["Properties"]
+    assert properties["ScheduleExpression"] == {"Ref": "SnapshotSchedule"}
+    assert properties["ScheduleExpressionTimezone"] == {"Ref": "SnapshotScheduleTimezone"}
+    assert json.loads(properties["Input"]) == {
+        "action": "snapshot",
+        "scheduledTime": "<aws.scheduler.scheduled-time>",
+    }
+    assert properties["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+    assert properties["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": "ScheduleDeadLetterQueue.Arn"}}
+    for name in functions():
+        on_failure = resources[name]["Properties"]["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
+        assert on_failure == {"Type": "SQS", "Destination": {"Fn::GetAtt": "ScheduleDeadLetterQueue.Arn"}}
+
+
+def test_canary_schedule_and_alarm_exist_only_with_a_canary_user() -> None:
+    template = load_template()
+    assert template["Conditions"]["HasCanary"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "CanaryUserId"}, ""]}]}
+    schedule = template["Resources"]["CanarySchedule"]
+    alarm = template["Resources"]["CanaryFailureAlarm"]
+    assert schedule["Condition"] == alarm["Condition"] == template["Resources"]["CanaryScheduleRole"]["Condition"]
+    assert schedule["Properties"]["Target"]["Input"] == {"Fn::Sub": '{"action": "canary", "userId": "${CanaryUserId}"}'}
+    assert alarm["Properties"]["MetricName"] == "CanarySuccess"
+    assert alarm["Properties"]["TreatMissingData"] == "breaching"

@@ -4,7 +4,7 @@ The response models document the API (OpenAPI); handlers return FinSpace's own
 dictionaries so that fields FinSpace did not send stay absent.
 """
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, Field
@@ -62,3 +62,100 @@ class ProblemDetails(BaseModel):
     status: int
     detail: str
     requestId: str | None
+
+
+# -- OpenAPI documentation of the responses -----------------------------------------
+
+NO_STORE_HEADER = {
+    "description": "Always no-store: bodies hold PII.",
+    "schema": {"type": "string", "const": "no-store"},
+}
+USER_EXAMPLE = {
+    "apiAccess": "ENABLED",
+    "apiAccessPrincipalArn": "arn:aws:iam::123456789012:role/finspace-reporting",
+    "createTime": 1714176000000,
+    "emailAddress": "ada.lovelace@example.com",
+    "firstName": "Ada",
+    "lastEnabledTime": 1714694400000,
+    "lastLoginTime": 1793404800000,
+    "lastModifiedTime": 1728345600000,
+    "lastName": "Lovelace",
+    "status": "ENABLED",
+    "type": "APP_USER",
+    "userId": "gUzb1rQP64DyqN00000000",
+}
+
+_PROBLEMS: dict[int, tuple[str, str, str, dict[str, Any]]] = {
+    400: ("Bad input", "bad-request", "query parameter maxResults: Input should be less than or equal to 100", {}),
+    404: ("No such user", "user-not-found", "No FinSpace user has this userId.", {}),
+    429: (
+        "FinSpace throttled the request, or the same page is being fetched",
+        "throttled",
+        "FinSpace is throttling requests. Retry after the number of seconds in Retry-After.",
+        {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "string"}}},
+    ),
+    500: ("Our bug", "internal-error", "The service failed unexpectedly. Quote the requestId when you report it.", {}),
+    502: ("FinSpace failed or denied access", "upstream-error", "FinSpace failed to answer the request.", {}),
+    504: ("FinSpace timed out", "upstream-timeout", "FinSpace did not answer in time.", {}),
+}
+_TITLES = {400: "Bad request", 404: "User not found", 429: "Too many requests", 500: "Internal error"}
+
+
+def _problem_response(status: int) -> dict[str, Any]:
+    description, slug, detail, headers = _PROBLEMS[status]
+    example = {
+        "detail": detail,
+        "requestId": "c0ffee00-0000-4000-8000-000000000000",
+        "status": status,
+        "title": _TITLES.get(status, "FinSpace error"),
+        "type": f"urn:finspace-users:problem:{slug}",
+    }
+    return {
+        "description": description,
+        "headers": {"Cache-Control": NO_STORE_HEADER, **headers},
+        "content": {"application/problem+json": {"model": ProblemDetails, "examples": {slug: {"value": example}}}},
+    }
+
+
+def documented_responses(ok: dict[str, Any], *error_statuses: int) -> dict[int, Any]:
+    """The 200 response plus an RFC 9457 problem for each error status."""
+    return {200: ok, **{status: _problem_response(status) for status in error_statuses}}
+
+
+USER_RESPONSES = documented_responses(
+    {
+        "description": "The user, as FinSpace returned it. Fields FinSpace did not send are absent.",
+        "headers": {"Cache-Control": NO_STORE_HEADER},
+        "content": {"application/json": {"model": User, "examples": {"user": {"value": USER_EXAMPLE}}}},
+    },
+    400,
+    404,
+    429,
+    500,
+    502,
+    504,
+)
+PAGE_RESPONSES = documented_responses(
+    {
+        "description": "One page of users. nextToken is absent on the last page.",
+        "headers": {
+            "Cache-Control": NO_STORE_HEADER,
+            "X-Cache": {
+                "description": "hit: replayed from the page cache; miss: fetched from FinSpace. "
+                "Absent when the cache is off.",
+                "schema": {"type": "string", "enum": ["hit", "miss"]},
+            },
+        },
+        "content": {
+            "application/json": {
+                "model": UserPage,
+                "examples": {"page": {"value": {"nextToken": "+/+/AAAABwHQXG1OZg==", "users": [USER_EXAMPLE]}}},
+            }
+        },
+    },
+    400,
+    429,
+    500,
+    502,
+    504,
+)
