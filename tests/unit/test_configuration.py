@@ -1,6 +1,7 @@
 """The settings other code and operators rely on: client budget, template contracts, IAM."""
 
 import json
+import re
 
 import pytest
 from botocore.config import Config
@@ -9,7 +10,7 @@ from finspace_users.finspace import CLIENT_CONFIG, finspace_client, reset_finspa
 from finspace_users.idempotency import STORE_CONFIG
 from finspace_users.page_cache import _page_fetcher, reset_page_cache
 from localdev.invoke import LocalFunction, load_env_vars
-from localdev.template import PROJECT_ROOT, functions, load_template
+from localdev.template import PROJECT_ROOT, functions, load_template, resources_of_type
 
 API_GATEWAY_LIMIT_SECONDS = 29
 FINSPACE_CREDENTIALS_ARN = (
@@ -178,3 +179,40 @@ def test_canary_schedule_and_alarm_exist_only_with_a_canary_user() -> None:
     assert schedule["Properties"]["Target"]["Input"] == {"Fn::Sub": '{"action": "canary", "userId": "${CanaryUserId}"}'}
     assert alarm["Properties"]["MetricName"] == "CanarySuccess"
     assert alarm["Properties"]["TreatMissingData"] == "breaching"
+
+
+def test_dashboard_is_valid_json_with_the_operator_plots() -> None:
+    body_template, variables = load_template()["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    placeholders = set(re.findall(r"\$\{([^}]+)\}", body_template))
+    assert placeholders <= {"AWS::Region", "Stage", "GetUserFunction", "ListUsersFunction", *variables}
+    body = json.loads(re.sub(r"\$\{[^}]+\}", "x", body_template))
+    titles = {widget["properties"]["title"] for widget in body["widgets"]}
+    assert titles == {
+        "API latency (ms)",
+        "API errors",
+        "Lambda errors",
+        "Lambda throttles",
+        "Lambda duration p99 (ms)",
+        "FinSpace call latency (ms)",
+        "FinSpace throttling that outlasted retries",
+        "Snapshot users",
+        "Canary",
+    }
+
+
+def test_every_alarm_can_notify_the_optional_topic() -> None:
+    alarms = resources_of_type("AWS::CloudWatch::Alarm")
+    assert set(alarms) == {
+        "Api5xxAlarm",
+        "GetUserErrorsAlarm",
+        "ListUsersErrorsAlarm",
+        "SnapshotMissingAlarm",
+        "CanaryFailureAlarm",
+        "DeadLetterQueueAlarm",
+    }
+    notify = {"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
+    for properties in alarms.values():
+        assert properties["AlarmActions"] == properties["OKActions"] == notify
+    missing_snapshot = alarms["SnapshotMissingAlarm"]
+    assert missing_snapshot["Period"] * missing_snapshot["EvaluationPeriods"] == 26 * 3600
+    assert missing_snapshot["TreatMissingData"] == "breaching"

@@ -1,0 +1,72 @@
+"""The README's reference tables agree with template.yaml."""
+
+import re
+
+from localdev.template import PROJECT_ROOT, functions, load_template, resources_of_type
+
+README = (PROJECT_ROOT / "README.md").read_text()
+
+
+def tables_in_section(heading: str) -> list[list[list[str]]]:
+    """The markdown tables under `heading`, up to the next heading of the same level."""
+    level = heading.split(" ")[0]
+    section = README.split(f"\n{heading}\n", 1)[1]
+    section = re.split(rf"\n{level} ", section, maxsplit=1)[0]
+    tables: list[list[list[str]]] = []
+    current: list[list[str]] = []
+    for line in section.splitlines():
+        if line.startswith("|"):
+            cells = [cell.strip() for cell in line.strip("|").split("|")]
+            if not set("".join(cells)) <= {"-", " "}:
+                current.append(cells)
+        elif current:
+            tables.append(current[1:])  # without the header row
+            current = []
+    if current:
+        tables.append(current[1:])
+    return tables
+
+
+def unquoted(cell: str) -> str:
+    return cell.strip("`")
+
+
+def test_parameter_table_matches_the_template() -> None:
+    parameters_table = tables_in_section("## Configuration")[0]
+    documented = {unquoted(row[0]): unquoted(row[1]) for row in parameters_table}
+    template = load_template()["Parameters"]
+    assert set(documented) == set(template)
+    for name, default in documented.items():
+        expected = str(template[name].get("Default", ""))
+        assert (default if default != "empty" else "") == expected, name
+
+
+def test_environment_table_matches_every_function() -> None:
+    environment_table = tables_in_section("## Configuration")[1]
+    documented = {unquoted(row[0]): unquoted(row[1]) for row in environment_table}
+    for spec in functions().values():
+        assert set(documented) == set(spec.environment), spec.logical_id
+        for name, value in spec.environment.items():
+            if isinstance(value, dict) and "Ref" in value:
+                resources = {"IdempotencyTable": "the table", "SnapshotBucket": "the bucket"}
+                assert documented[name] == resources.get(value["Ref"], value["Ref"]), name
+            elif isinstance(value, str):
+                assert documented[name] == value, name
+
+
+def test_runbook_covers_every_alarm() -> None:
+    runbook = tables_in_section("### Alarms and runbook")[0]
+    assert {unquoted(row[0]) for row in runbook} == set(resources_of_type("AWS::CloudWatch::Alarm"))
+
+
+def test_operator_sections_exist() -> None:
+    for heading in (
+        "### Architecture",
+        "### Dashboard",
+        "### Register the role in FinSpace",
+        "### Calling the deployed API",
+        "### Upgrading the pinned SDK",
+    ):
+        assert f"\n{heading}\n" in README
+    assert "```mermaid" in README
+    assert '"Action": "execute-api:Invoke"' in README
