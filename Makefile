@@ -4,6 +4,7 @@ SHELL := /bin/bash
 PYTHON ?= python3.13
 VENV := .venv
 SAM_VENV := .venv-sam
+SCAN_VENV := .venv-scan
 BIN := $(CURDIR)/$(VENV)/bin
 SAM := $(CURDIR)/$(SAM_VENV)/bin/sam
 # `sam build` runs pip with the python3.13 it finds on PATH.
@@ -14,7 +15,7 @@ SNAPSHOT_ARGS ?=
 FUNCTION ?= GetUserFunction
 EVENT ?= events/get_user.json
 
-.PHONY: help install run snapshot openapi invoke test lint typecheck pytest unit integration validate build clean
+.PHONY: help install run snapshot openapi invoke test lint typecheck pytest unit integration validate scan build clean
 
 help:
 	@echo "make run     start the local stack on 127.0.0.1:3000 (Ctrl-C stops it)"
@@ -32,7 +33,12 @@ $(SAM_VENV)/.installed: requirements/sam.txt
 	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/sam.txt
 	touch $@
 
-install: $(VENV)/.installed $(SAM_VENV)/.installed
+$(SCAN_VENV)/.installed: requirements/scan.txt
+	$(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/scan.txt
+	touch $@
+
+install: $(VENV)/.installed $(SAM_VENV)/.installed $(SCAN_VENV)/.installed
 
 run: $(VENV)/.installed
 	$(BIN)/python -m localdev.run $(RUN_ARGS)
@@ -46,7 +52,7 @@ openapi: $(VENV)/.installed
 invoke: $(VENV)/.installed
 	$(BIN)/python -m localdev.invoke $(FUNCTION) $(EVENT)
 
-test: lint typecheck validate build pytest
+test: lint typecheck validate scan build pytest
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
@@ -57,6 +63,12 @@ typecheck: $(VENV)/.installed
 
 validate: $(SAM_VENV)/.installed
 	$(SAM) validate --lint
+
+# cfn-lint with the serverless rules, and checkov offline. Every suppression sits in
+# template.yaml beside its resource, with its reason.
+scan: $(SAM_VENV)/.installed $(SCAN_VENV)/.installed
+	$(SAM_VENV)/bin/cfn-lint --template template.yaml --append-rules cfn_lint_serverless.rules
+	$(SCAN_VENV)/bin/checkov --file template.yaml --framework cloudformation --compact --quiet --skip-download
 
 build: $(SAM_VENV)/.installed
 	$(SAM) build
@@ -72,4 +84,4 @@ integration: $(VENV)/.installed
 	$(BIN)/pytest -m integration
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(SCAN_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
