@@ -50,6 +50,8 @@ class Faults:
     throttle_rate: float = 0.0
     error_rate: float = 0.0
     latency_seconds: float = 0.0
+    # The next this-many calls fail with a 500, then calls succeed again.
+    transient_failures: int = 0
     # Every ListUsers call for the page at this offset fails with this modeled error.
     fail_list_at_offset: int | None = None
     fail_list_with: str = "InternalServerException"
@@ -182,7 +184,8 @@ class FinSpaceEmulator:
     def _inject_faults(self) -> None:
         with self._lock:
             throttle = self._fault_rng.random() < self.faults.throttle_rate
-            fail = self._fault_rng.random() < self.faults.error_rate
+            fail = self._fault_rng.random() < self.faults.error_rate or self.faults.transient_failures > 0
+            self.faults.transient_failures = max(self.faults.transient_failures - 1, 0)
         if self.faults.latency_seconds:
             time.sleep(self.faults.latency_seconds)
         if throttle:

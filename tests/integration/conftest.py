@@ -11,6 +11,7 @@ from finspace_users.finspace import reset_finspace_clients
 from localdev.front import LocalApi
 from localdev.invoke import LocalFunction, load_functions
 from localdev.stack import LocalStack, local_stack
+from tests.integration.pii import PiiSentinel
 
 SEEDED_USERS = 250
 
@@ -42,6 +43,16 @@ def api_url(stack_functions: dict[str, LocalFunction]) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join()
+
+
+@pytest.fixture(autouse=True)
+def no_pii_leaks(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[PiiSentinel]:
+    """Every integration test fails if a name or e-mail reaches a log line, a metric,
+    a trace, an error body or an idempotency key."""
+    sentinel = PiiSentinel()
+    with sentinel.watching(monkeypatch, stack.moto_url):
+        yield sentinel
+    assert sentinel.leaks() == []
 
 
 @pytest.fixture(autouse=True)
