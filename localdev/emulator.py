@@ -111,6 +111,13 @@ class FinSpaceEmulator:
             merge_slashes=False,
         )
 
+    def inject(self, **knobs: Any) -> None:
+        """Replace the fault knobs and restart their random sequence, so that a run of
+        requests meets the same faults every time."""
+        with self._lock:
+            self.faults = Faults(**knobs)
+            self._fault_rng.seed(self.seed)
+
     # -- serving -------------------------------------------------------------------
 
     @contextmanager
@@ -139,7 +146,7 @@ class FinSpaceEmulator:
         if endpoint == "admin_directory":
             return _json_response(200, {"userCount": len(self.directory), "seed": self.directory.seed})
         if endpoint == "admin_faults":
-            self.faults = Faults(**{**asdict(self.faults), **(request.get_json(silent=True) or {})})
+            self.inject(**{**asdict(self.faults), **(request.get_json(silent=True) or {})})
             return _json_response(200, asdict(self.faults))
         with self._lock:
             self.calls[endpoint] += 1

@@ -7,9 +7,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from finspace_users import finspace
 from finspace_users.api import create_app, handle_event
-from finspace_users.canary import run_canary
 from finspace_users.models import USER_RESPONSES, UserIdParam
-from finspace_users.observability import logger, metrics, tracer
+from finspace_users.observability import logger, metrics, traced
 
 app = create_app()
 
@@ -27,6 +26,6 @@ def get_user(userId: UserIdParam) -> dict[str, Any]:  # noqa: N803 - the API's o
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
+@traced
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
-    return handle_event(app, event, context, schedule_actions={"canary": run_canary})
+    return handle_event(app, event, context, schedule_actions=("canary",))

@@ -8,9 +8,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from finspace_users.api import create_app, handle_event
 from finspace_users.models import PAGE_RESPONSES, MaxResultsParam, NextTokenParam
-from finspace_users.observability import logger, metrics, tracer
+from finspace_users.observability import logger, metrics, traced
 from finspace_users.page_cache import cached_list_users_page
-from finspace_users.snapshot import take_snapshot
 
 app = create_app()
 
@@ -30,6 +29,6 @@ def list_users(max_results: MaxResultsParam = 100, next_token: NextTokenParam = 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
+@traced
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
-    return handle_event(app, event, context, schedule_actions={"snapshot": take_snapshot})
+    return handle_event(app, event, context, schedule_actions=("snapshot",))

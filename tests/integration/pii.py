@@ -11,8 +11,10 @@ from typing import Any
 import aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch as emf
 import boto3
 import pytest
+from aws_lambda_powertools import Tracer
 
-from finspace_users.observability import logger, tracer
+import finspace_users.observability as observability
+from finspace_users.observability import logger
 from localdev.directory import FIRST_NAMES, LAST_NAMES
 from localdev.invoke import LocalFunction
 from localdev.stack import LOCAL_TABLE_NAME
@@ -85,7 +87,10 @@ class PiiSentinel:
             self.seen("tracer subsegment name", str(name))
             yield _RecordingSubsegment(self)
 
-        monkeypatch.setattr(tracer.provider, "in_subsegment", in_subsegment)
+        # Tracing on, into a recorder: what the X-Ray SDK would have been given.
+        recording_tracer = Tracer(disabled=True)
+        monkeypatch.setattr(recording_tracer.provider, "in_subsegment", in_subsegment)
+        monkeypatch.setattr(observability, "tracer", lambda: recording_tracer)
         original_invoke = LocalFunction.invoke
 
         def invoke(function: LocalFunction, event: Any) -> Any:

@@ -11,9 +11,9 @@ import pytest
 import requests
 
 from finspace_users.finspace import reset_finspace_clients
+from finspace_users.page_cache import reset_page_cache
 from finspace_users.snapshot import reset_snapshot_store
 from localdev.directory import SeededDirectory
-from localdev.emulator import Faults
 from localdev.invoke import LocalFunction
 from localdev.stack import LocalStack
 from localdev.template import functions
@@ -24,28 +24,31 @@ API_GATEWAY_LIMIT_SECONDS = 29
 @pytest.fixture(autouse=True)
 def healthy_afterwards(stack: LocalStack) -> Iterator[None]:
     yield
-    stack.emulator.faults = Faults()
+    stack.emulator.inject()
 
 
 def test_30_percent_throttling_gives_200_or_429_never_5xx(
     api_url: str, stack: LocalStack, stack_functions: dict[str, LocalFunction]
 ) -> None:
-    stack_functions["ListUsersFunction"].environment["PAGE_CACHE_SECONDS"] = "0"  # every request reaches FinSpace
-    stack.emulator.faults.throttle_rate = 0.3
+    list_users = stack_functions["ListUsersFunction"]
+    list_users.environment["PAGE_CACHE_SECONDS"] = "0"  # every request reaches FinSpace
+    reset_page_cache()
+    stack.emulator.inject(throttle_rate=0.3)
     outcomes: Counter[int] = Counter()
     try:
         for index in range(30):
             user_id = stack.emulator.directory.user_at(index)["userId"]
             for response in (
                 requests.get(f"{api_url}/users/{user_id}", timeout=30),
-                requests.get(f"{api_url}/users", params={"maxResults": 1 + index % 100}, timeout=30),
+                requests.get(f"{api_url}/users", params={"maxResults": 1 + index}, timeout=30),
             ):
                 outcomes[response.status_code] += 1
                 if response.status_code == 429:
                     assert int(response.headers["Retry-After"]) >= 1
                     assert response.json()["type"] == "urn:finspace-users:problem:throttled"
     finally:
-        stack_functions["ListUsersFunction"].environment["PAGE_CACHE_SECONDS"] = "60"
+        list_users.environment["PAGE_CACHE_SECONDS"] = "60"
+        reset_page_cache()
 
     print(f"30% throttling, 60 API requests: {dict(outcomes)}")
     assert set(outcomes) <= {200, 429}
@@ -58,7 +61,7 @@ def test_30_percent_throttling_still_gives_a_complete_snapshot(
     seeded = stack.emulator.directory
     stack.emulator.directory = SeededDirectory(1000, seed=5)
     reset_snapshot_store()
-    stack.emulator.faults.throttle_rate = 0.3
+    stack.emulator.inject(throttle_rate=0.3)
     calls_before = stack.emulator.calls["ListUsers"]
     try:
         summary = stack_functions["ListUsersFunction"].invoke(
@@ -77,7 +80,7 @@ def test_30_percent_throttling_still_gives_a_complete_snapshot(
 def test_transient_500s_are_retried_to_success(api_url: str, stack: LocalStack) -> None:
     user = stack.emulator.directory.user_at(3)
     calls_before = stack.emulator.calls["GetUser"]
-    stack.emulator.faults.transient_failures = 2
+    stack.emulator.inject(transient_failures=2)
 
     response = requests.get(f"{api_url}/users/{user['userId']}", timeout=30)
 
@@ -87,7 +90,7 @@ def test_transient_500s_are_retried_to_success(api_url: str, stack: LocalStack) 
 
 
 def test_latency_beyond_the_read_timeout_is_504_inside_the_budget(api_url: str, stack: LocalStack) -> None:
-    stack.emulator.faults.latency_seconds = 3.5  # the client's read timeout is 3 s
+    stack.emulator.inject(latency_seconds=3.5)  # the client's read timeout is 3 s
     started = time.monotonic()
 
     response = requests.get(f"{api_url}/users/{stack.emulator.directory.user_at(0)['userId']}", timeout=60)
@@ -100,8 +103,7 @@ def test_latency_beyond_the_read_timeout_is_504_inside_the_budget(api_url: str, 
 
 
 def test_access_denied_is_502_revealing_nothing_internal(api_url: str, stack: LocalStack) -> None:
-    stack.emulator.faults.fail_list_at_offset = 0
-    stack.emulator.faults.fail_list_with = "AccessDeniedException"
+    stack.emulator.inject(fail_list_at_offset=0, fail_list_with="AccessDeniedException")
 
     response = requests.get(f"{api_url}/users", params={"maxResults": 42}, timeout=30)
 

@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from finspace_users.finspace import list_users_page
 from finspace_users.idempotency import idempotency_store
 from finspace_users.observability import logger
+from finspace_users.problems import PageInProgressError
 
 CacheStatus = Literal["hit", "miss", "off"]
 PageFetcher = Callable[..., dict[str, Any]]
@@ -54,10 +55,15 @@ def cached_list_users_page(
     if context is not None:
         # Lets an in-progress record lapse when this invocation would have timed out.
         config.register_lambda_context(context)
-    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyPersistenceLayerError
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyPersistenceLayerError,
+    )
 
     try:
         page = fetch_page(page_request={"maxResults": max_results, "nextToken": next_token})
+    except IdempotencyAlreadyInProgressError:
+        raise PageInProgressError from None
     except IdempotencyPersistenceLayerError:
         # The cache is an optimisation: a broken table must not break the directory.
         logger.warning("Page cache unavailable; serving from FinSpace", exc_info=True)

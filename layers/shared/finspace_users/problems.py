@@ -8,7 +8,6 @@ echo names or e-mails, and internal detail helps attackers more than callers.
 from dataclasses import dataclass, field
 from typing import Any
 
-from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from botocore.exceptions import (
     ClientError,
     ConnectTimeoutError,
@@ -19,6 +18,10 @@ from botocore.exceptions import (
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:finspace-users:problem:"
 RETRY_AFTER_SECONDS = "2"
+
+
+class PageInProgressError(Exception):
+    """Another request is fetching the same page right now."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,7 @@ _BY_FINSPACE_ERROR_CODE = {
 
 def problem_for_exception(error: Exception) -> Problem:
     """The caller-facing problem for a failure of a FinSpace call, or of our own code."""
-    if isinstance(error, IdempotencyAlreadyInProgressError):
+    if isinstance(error, PageInProgressError):
         return REQUEST_IN_PROGRESS
     if isinstance(error, ClientError):
         return _BY_FINSPACE_ERROR_CODE.get(error.response.get("Error", {}).get("Code", ""), UPSTREAM_ERROR)

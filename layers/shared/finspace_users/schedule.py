@@ -9,7 +9,7 @@ and sends to the failure destination. Its message is an RFC 9457 problem in JSON
 """
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC
 from typing import Annotated, Any, Literal
 
@@ -43,7 +43,6 @@ class ScheduledEvent(BaseModel):
 
 
 ScheduleRequest = SnapshotRequest | CanaryRequest
-ScheduleAction = Callable[[Any, LambdaContext], Any]
 
 
 class InvalidEventError(ValueError):
@@ -52,13 +51,21 @@ class InvalidEventError(ValueError):
         super().__init__(json.dumps(self.problem.body(None)))
 
 
-def run_schedule_action(event: Any, context: LambdaContext, actions: Mapping[str, ScheduleAction]) -> Any:
+def run_schedule_action(event: Any, context: LambdaContext, supported: Collection[str]) -> Any:
+    """Run one of the `supported` actions ("snapshot", "canary") that the event asks for."""
     try:
-        request = parse_schedule_input(event, sorted(actions))
+        request = parse_schedule_input(event, sorted(supported))
     except InvalidEventError as error:
         logger.error("Rejected event", extra={"detail": error.problem.detail})
         raise
-    return actions[request.action](request, context)
+    # Imported here: API requests never pay for S3 transfers or the canary.
+    if isinstance(request, SnapshotRequest):
+        from finspace_users.snapshot import take_snapshot
+
+        return take_snapshot(request, context)
+    from finspace_users.canary import run_canary
+
+    return run_canary(request, context)
 
 
 def parse_schedule_input(event: Any, supported: list[str]) -> ScheduleRequest:
