@@ -11,16 +11,18 @@ SAM := $(CURDIR)/$(SAM_VENV)/bin/sam
 export PATH := $(BIN):$(PATH)
 export SAM_CLI_TELEMETRY := 0
 RUN_ARGS ?=
+BENCH_ARGS ?=
 SNAPSHOT_ARGS ?=
 FUNCTION ?= GetUserFunction
 EVENT ?= events/get_user.json
 
-.PHONY: help install run snapshot openapi invoke test lint typecheck pytest unit integration validate scan build clean
+.PHONY: help install run snapshot openapi bench invoke test lint typecheck pytest unit integration validate scan build clean
 
 help:
 	@echo "make run     start the local stack on 127.0.0.1:3000 (Ctrl-C stops it)"
 	@echo "make test    every check: ruff, mypy, sam validate --lint, sam build, pytest"
 	@echo "make snapshot [SNAPSHOT_ARGS='--users 10000']   an access-review snapshot, locally"
+	@echo "make bench [BENCH_ARGS=--quick]   cold start, warm overhead, snapshot cost, page cache"
 	@echo "make invoke FUNCTION=GetUserFunction EVENT=events/get_user.json"
 
 $(VENV)/.installed: requirements/dev.txt layers/dependencies/requirements.txt
@@ -48,6 +50,9 @@ snapshot: $(VENV)/.installed
 
 openapi: $(VENV)/.installed
 	$(BIN)/python -m localdev.openapi
+
+bench: $(VENV)/.installed
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 invoke: $(VENV)/.installed
 	$(BIN)/python -m localdev.invoke $(FUNCTION) $(EVENT)

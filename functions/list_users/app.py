@@ -6,6 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from finspace_users import snapstart  # noqa: F401 - registers the SnapStart after-restore hook
 from finspace_users.api import create_app, handle_event
 from finspace_users.models import PAGE_RESPONSES, MaxResultsParam, NextTokenParam
 from finspace_users.observability import logger, metrics, traced

@@ -216,3 +216,12 @@ def test_every_alarm_can_notify_the_optional_topic() -> None:
     missing_snapshot = alarms["SnapshotMissingAlarm"]
     assert missing_snapshot["Period"] * missing_snapshot["EvaluationPeriods"] == 26 * 3600
     assert missing_snapshot["TreatMissingData"] == "breaching"
+
+
+def test_snapstart_is_opt_in_on_published_versions() -> None:
+    template = load_template()
+    function_globals = template["Globals"]["Function"]
+    assert template["Parameters"]["SnapStart"]["Default"] == "false"
+    assert function_globals["AutoPublishAlias"] == "live"
+    assert function_globals["SnapStart"] == {"ApplyOn": {"Fn::If": ["UsesSnapStart", "PublishedVersions", "None"]}}
+    assert function_globals["Architectures"] == ["arm64"]

@@ -83,6 +83,9 @@ def _log_replay(response: Any, idempotent_data: Any) -> Any:
     return response
 
 
+_as_line = json.JSONEncoder(separators=(",", ":")).encode
+
+
 def snapshot_prefix(scheduled_time: datetime, tick: str) -> str:
     return f"snapshots/{scheduled_time:%Y/%m/%d}/{tick}/"
 
@@ -100,11 +103,9 @@ def sweep(scheduled_time: datetime, tick: str) -> dict[str, Any]:
         next_token: str | None = None
         while True:
             page = list_users_page(PAGE_SIZE, next_token, client=client)
-            tally.pages += 1
-            for user in page["users"]:
-                line = (json.dumps(user, separators=(",", ":")) + "\n").encode()
-                spool.write(line)
-                tally.add(user, line)
+            lines = "".join(_as_line(user) + "\n" for user in page["users"]).encode()
+            spool.write(lines)
+            tally.add_page(page["users"], lines)
             next_token = page.get("nextToken")
             if not next_token:
                 break
@@ -138,15 +139,17 @@ class _Tally:
         self.by_type: Counter[str] = Counter()
         self.digest = hashlib.sha256()
 
-    def add(self, user: dict[str, Any], line: bytes) -> None:
-        self.users += 1
-        self.bytes += len(line)
-        self.digest.update(line)
-        self.by_status[user.get("status", "UNKNOWN")] += 1
-        self.by_type[user.get("type", "UNKNOWN")] += 1
-        self.api_access_enabled += user.get("apiAccess") == "ENABLED"
-        last_login = user.get("lastLoginTime")
-        self.dormant += last_login is None or last_login < self.dormant_before_ms
+    def add_page(self, users: list[dict[str, Any]], lines: bytes) -> None:
+        self.pages += 1
+        self.users += len(users)
+        self.bytes += len(lines)
+        self.digest.update(lines)
+        for user in users:
+            self.by_status[user.get("status", "UNKNOWN")] += 1
+            self.by_type[user.get("type", "UNKNOWN")] += 1
+            self.api_access_enabled += user.get("apiAccess") == "ENABLED"
+            last_login = user.get("lastLoginTime")
+            self.dormant += last_login is None or last_login < self.dormant_before_ms
 
     def summary(self, tick: str, started_at: datetime, users_key: str) -> dict[str, Any]:
         return {

@@ -1,0 +1,89 @@
+"""Runs in a fresh interpreter, as a Lambda container would: `python -m benchmarks.child
+MODE REQUEST_JSON`. Prints one JSON line of measurements. Imports nothing of ours
+before the clock starts."""
+
+import time
+
+STARTED = time.perf_counter()
+
+import json  # noqa: E402
+import os  # noqa: E402
+import resource  # noqa: E402
+import sys  # noqa: E402
+from typing import Any  # noqa: E402
+
+
+class Context:
+    function_name = "bench"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
+    aws_request_id = "bench"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 25_000
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bare_handler(operation: str) -> Any:
+    """The baseline: boto3 only, the same request, the same emulator."""
+    import boto3
+
+    client = boto3.client("finspace-data", endpoint_url=os.environ["FINSPACE_ENDPOINT_URL"])
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        body: dict[str, Any] = dict(
+            client.get_user(userId=event["pathParameters"]["userId"])
+            if operation == "get_user"
+            else client.list_users(maxResults=int(event["queryStringParameters"]["maxResults"]))
+        )
+        body.pop("ResponseMetadata")
+        return {"statusCode": 200, "body": json.dumps(body)}
+
+    return handler
+
+
+def our_handler(function_dir: str) -> Any:
+    sys.path[:0] = [os.environ["LAYER_DIR"], function_dir]
+    import app  # type: ignore[import-not-found]  # the function's own app.py, found on sys.path
+
+    return app.lambda_handler
+
+
+def cold(mode: str, event: dict[str, Any]) -> dict[str, Any]:
+    handler = bare_handler(mode.removeprefix("bare-")) if mode.startswith("bare-") else our_handler(mode)
+    response = handler(event, Context())
+    assert response["statusCode"] == 200, response
+    return {"ms": (time.perf_counter() - STARTED) * 1000}
+
+
+def sweep(mode: str, request: dict[str, Any]) -> dict[str, Any]:
+    """A whole-directory walk: our snapshot, or a raw boto3 paginator loop."""
+    if mode == "snapshot":
+        handler = our_handler(request["function_dir"])
+        event: dict[str, Any] = {"action": "snapshot", "scheduledTime": request["scheduledTime"]}
+        before = peak_rss_mb()
+        started = time.perf_counter()
+        summary = handler(event, Context())
+        users = summary["userCount"]
+    else:
+        import boto3
+
+        before = peak_rss_mb()
+        started = time.perf_counter()  # the snapshot builds its clients inside its time too
+        client = boto3.client("finspace-data", endpoint_url=os.environ["FINSPACE_ENDPOINT_URL"])
+        pages = client.get_paginator("list_users").paginate(PaginationConfig={"PageSize": 100})
+        users = sum(len(page["users"]) for page in pages)
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    return {"ms": elapsed_ms, "users": users, "rss_growth_mb": peak_rss_mb() - before, "peak_rss_mb": peak_rss_mb()}
+
+
+if __name__ == "__main__":
+    mode, request = sys.argv[1], json.loads(sys.argv[2])
+    with open(os.devnull, "w") as quiet:
+        real_stdout, sys.stdout = sys.stdout, quiet  # the handlers' log lines and metrics
+        result = sweep(mode, request) if mode in {"snapshot", "paginator"} else cold(mode, request)
+        sys.stdout = real_stdout
+    print(json.dumps(result))

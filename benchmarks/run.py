@@ -1,0 +1,275 @@
+"""`make bench`: every figure beside its baseline, measured in the same run so machine
+drift cancels out. Prints a table and writes build/bench.json.
+
+    python -m benchmarks.run [--quick]
+"""
+
+import argparse
+import contextlib
+import functools
+import json
+import logging
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import boto3
+from rich.console import Console
+from rich.table import Table
+
+from localdev.directory import SeededDirectory
+from localdev.front import rest_proxy_event
+from localdev.invoke import LocalFunction, function_environment, load_functions
+from localdev.stack import LOCAL_TABLE_NAME, PROCESS_ENVIRONMENT, LocalStack, local_stack
+from localdev.template import PROJECT_ROOT, functions
+
+RESULTS_PATH = PROJECT_ROOT / "build" / "bench.json"
+TARGETS = {
+    "cold GetUserFunction": 1.3,
+    "cold ListUsersFunction": 1.5,
+    "warm GET /users/{userId} p50": 1.5,
+    "warm GET /users p50": 1.5,
+    "snapshot 10,000 users": 1.15,
+    "snapshot 100,000 users": 1.15,
+}
+RSS_TARGET_MB = 64
+
+
+def api_event(
+    raw_path: str, resource: str, query: str = "", path_parameters: dict[str, str] | None = None
+) -> dict[str, Any]:
+    return rest_proxy_event("GET", raw_path, query, [("Accept", "application/json")], resource, path_parameters, b"")
+
+
+def list_users_event(max_results: int) -> dict[str, Any]:
+    return api_event("/users", "/users", f"maxResults={max_results}")
+
+
+def get_user_event(user_id: str) -> dict[str, Any]:
+    return api_event(f"/users/{user_id}", "/users/{userId}", path_parameters={"userId": user_id})
+
+
+def child(mode: str, request: dict[str, Any], environment: dict[str, str]) -> dict[str, Any]:
+    completed = subprocess.run(  # noqa: S603 - our own module and arguments
+        [sys.executable, "-m", "benchmarks.child", mode, json.dumps(request)],
+        env=environment,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return result
+
+
+def child_environment(stack: LocalStack, function_name: str) -> dict[str, str]:
+    """What Lambda would give the function: the template's variables, valued for this stack."""
+    return {
+        "PATH": os.environ["PATH"],
+        **PROCESS_ENVIRONMENT,
+        "AWS_ENDPOINT_URL_DYNAMODB": stack.moto_url,
+        "AWS_ENDPOINT_URL_S3": stack.moto_url,
+        "LAYER_DIR": str(PROJECT_ROOT / "layers" / "shared"),
+        **function_environment(functions()[function_name], stack.env_vars),
+    }
+
+
+def percentile(samples: list[float], share: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(int(len(ordered) * share), len(ordered) - 1)]
+
+
+def timed(call: Callable[[], Any], repeat: int) -> list[float]:
+    """Microseconds per call."""
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1e6)
+    return samples
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """Log lines and metrics still get written, to /dev/null."""
+    from finspace_users.observability import logger
+
+    handler = cast(logging.StreamHandler, logger.registered_handler)
+    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+        previous = handler.setStream(devnull)
+        try:
+            yield
+        finally:
+            handler.setStream(previous)
+
+
+class Bench:
+    def __init__(self, stack: LocalStack, quick: bool) -> None:
+        self.stack = stack
+        self.cold_runs = 3 if quick else 9
+        self.warm_requests = 300 if quick else 2000
+        self.snapshot_sizes = [10_000] if quick else [10_000, 100_000]
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, name: str, ours: float, baseline: float, unit: str, **extra: Any) -> None:
+        ratio = ours / baseline
+        target = TARGETS.get(name)
+        self.rows.append(
+            {
+                "name": name,
+                "ours": round(ours, 1),
+                "baseline": round(baseline, 1),
+                "unit": unit,
+                "ratio": round(ratio, 3),
+                "target": target,
+                "met": None if target is None else ratio <= target,
+                **extra,
+            }
+        )
+
+    def cold_start(self) -> None:
+        user_id = self.stack.emulator.directory.user_at(0)["userId"]
+
+        def get_user_request(run: int) -> dict[str, Any]:
+            return get_user_event(user_id)
+
+        def list_users_request(run: int) -> dict[str, Any]:
+            return list_users_event(run + 1)  # a new page every run: the page cache misses, as when cold
+
+        cases = [
+            ("GetUserFunction", "bare-get_user", get_user_request),
+            ("ListUsersFunction", "bare-list_users", list_users_request),
+        ]
+        for function_name, bare, event_for in cases:
+            environment = child_environment(self.stack, function_name)
+            function_dir = str(functions()[function_name].code_dir)
+            ours, bases = [], []
+            for run in range(self.cold_runs):  # interleaved, so drift hits both alike
+                bases.append(child(bare, event_for(run), environment)["ms"])
+                ours.append(child(function_dir, event_for(run), environment)["ms"])
+            self.add(f"cold {function_name}", statistics.median(ours), statistics.median(bases), "ms median")
+
+    def warm(self, loaded: dict[str, LocalFunction]) -> None:
+        from finspace_users.page_cache import reset_page_cache
+
+        client = boto3.client("finspace-data", endpoint_url=self.stack.finspace_url)
+        directory = self.stack.emulator.directory
+        user_ids = [directory.user_at(index)["userId"] for index in range(50)]
+        get_user, list_users = loaded["GetUserFunction"], loaded["ListUsersFunction"]
+        list_users.environment["PAGE_CACHE_SECONDS"] = "0"  # handler overhead alone; the cache is measured below
+        reset_page_cache()
+        requests = self.warm_requests
+        with quiet():
+            get_user.invoke(get_user_event(user_ids[0]))
+            ours = timed(lambda: get_user.invoke(get_user_event(user_ids[int(time.time_ns()) % 50])), requests)
+            raw = timed(lambda: client.get_user(userId=user_ids[int(time.time_ns()) % 50]), requests)
+            self.add("warm GET /users/{userId} p50", percentile(ours, 0.5), percentile(raw, 0.5), "µs")
+            self.add("warm GET /users/{userId} p99", percentile(ours, 0.99), percentile(raw, 0.99), "µs")
+            page = api_event("/users", "/users", "maxResults=10")
+            ours = timed(lambda: list_users.invoke(page), requests)
+            raw = timed(lambda: client.list_users(maxResults=10), requests)
+            self.add("warm GET /users p50", percentile(ours, 0.5), percentile(raw, 0.5), "µs")
+            self.add("warm GET /users p99", percentile(ours, 0.99), percentile(raw, 0.99), "µs")
+        list_users.environment["PAGE_CACHE_SECONDS"] = "60"
+        reset_page_cache()
+
+    def page_cache(self, loaded: dict[str, LocalFunction]) -> None:
+        from finspace_users.page_cache import reset_page_cache
+
+        list_users = loaded["ListUsersFunction"]
+        table = boto3.resource("dynamodb", endpoint_url=self.stack.moto_url).Table(LOCAL_TABLE_NAME)
+        for item in table.scan()["Items"]:
+            table.delete_item(Key={"id": item["id"]})
+        reset_page_cache()
+        with quiet():
+            misses = [
+                timed(functools.partial(list_users.invoke, list_users_event(size)), 1)[0] for size in range(1, 101)
+            ]
+            hit_page = list_users_event(10)
+            hits = timed(lambda: list_users.invoke(hit_page), 500)
+        self.add("page cache hit vs miss p50", percentile(hits, 0.5), percentile(misses, 0.5), "µs")
+
+    def snapshots(self) -> None:
+        environment = child_environment(self.stack, "ListUsersFunction")
+        seeded = self.stack.emulator.directory
+        try:
+            for size in self.snapshot_sizes:
+                self.stack.emulator.directory = SeededDirectory(size, seed=9)
+                tick = f"2026-11-{len(self.rows) % 28 + 1:02d}T02:{size % 60:02d}:00Z"
+                raw = child("paginator", {}, environment)
+                ours = child(
+                    "snapshot",
+                    {"function_dir": str(functions()["ListUsersFunction"].code_dir), "scheduledTime": tick},
+                    environment,
+                )
+                assert ours["users"] == raw["users"] == size
+                self.add(
+                    f"snapshot {size:,} users",
+                    ours["ms"],
+                    raw["ms"],
+                    "ms",
+                    rss_growth_mb=round(ours["rss_growth_mb"], 1),
+                    peak_rss_mb=round(ours["peak_rss_mb"], 1),
+                    baseline_rss_growth_mb=round(raw["rss_growth_mb"], 1),
+                )
+        finally:
+            self.stack.emulator.directory = seeded
+
+
+def report(bench: Bench, console: Console) -> dict[str, Any]:
+    table = Table(title="finspace-users benchmark (ours vs baseline, same run)")
+    for column in ("figure", "ours", "baseline", "unit", "ratio", "target", "met"):
+        table.add_column(column, justify="left" if column in {"figure", "unit"} else "right")
+    for row in bench.rows:
+        met = "" if row["met"] is None else ("yes" if row["met"] else "NO")
+        target = "" if row["target"] is None else f"<= {row['target']}x"
+        ratio = f"{row['ratio']}x"
+        table.add_row(row["name"], f"{row['ours']:,}", f"{row['baseline']:,}", row["unit"], ratio, target, met)
+    console.print(table)
+    for row in bench.rows:
+        if "rss_growth_mb" in row:
+            verdict = "yes" if row["rss_growth_mb"] <= RSS_TARGET_MB else "NO"
+            console.print(
+                f"{row['name']}: peak RSS growth {row['rss_growth_mb']} MB, peak RSS {row['peak_rss_mb']} MB "
+                f"(raw paginator: growth {row['baseline_rss_growth_mb']} MB); target <= {RSS_TARGET_MB} MB: {verdict}"
+            )
+    return {
+        "measuredAt": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
+        "rows": bench.rows,
+        "rssTargetMb": RSS_TARGET_MB,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer runs and no 100,000-user snapshot")
+    args = parser.parse_args()
+    console = Console(width=120)
+    with local_stack(user_count=100, finspace_port=0, moto_port=0) as stack:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        bench = Bench(stack, args.quick)
+        console.print("cold start…")
+        bench.cold_start()
+        with contextlib.redirect_stdout(sys.stderr):
+            loaded = load_functions(stack.env_vars)  # sets the environment, then imports the handlers
+        console.print("warm requests…")
+        bench.warm(loaded)
+        console.print("page cache…")
+        bench.page_cache(loaded)
+        console.print("snapshots…")
+        bench.snapshots()
+    results = report(bench, console)
+    RESULTS_PATH.parent.mkdir(exist_ok=True)
+    RESULTS_PATH.write_text(json.dumps(results, indent=2) + "\n")
+    console.print(f"wrote {RESULTS_PATH.relative_to(PROJECT_ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
