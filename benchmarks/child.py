@@ -8,7 +8,6 @@ STARTED = time.perf_counter()
 
 import json  # noqa: E402
 import os  # noqa: E402
-import resource  # noqa: E402
 import sys  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -23,8 +22,13 @@ class Context:
         return 25_000
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def rss_mb(field: str) -> float:
+    """VmRSS (now) or VmHWM (peak so far) of this process, from Linux's /proc."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
 def bare_handler(operation: str) -> Any:
@@ -64,20 +68,21 @@ def sweep(mode: str, request: dict[str, Any]) -> dict[str, Any]:
     if mode == "snapshot":
         handler = our_handler(request["function_dir"])
         event: dict[str, Any] = {"action": "snapshot", "scheduledTime": request["scheduledTime"]}
-        before = peak_rss_mb()
+        before = rss_mb("VmRSS")
         started = time.perf_counter()
         summary = handler(event, Context())
         users = summary["userCount"]
     else:
         import boto3
 
-        before = peak_rss_mb()
+        before = rss_mb("VmRSS")
         started = time.perf_counter()  # the snapshot builds its clients inside its time too
         client = boto3.client("finspace-data", endpoint_url=os.environ["FINSPACE_ENDPOINT_URL"])
         pages = client.get_paginator("list_users").paginate(PaginationConfig={"PageSize": 100})
         users = sum(len(page["users"]) for page in pages)
     elapsed_ms = (time.perf_counter() - started) * 1000
-    return {"ms": elapsed_ms, "users": users, "rss_growth_mb": peak_rss_mb() - before, "peak_rss_mb": peak_rss_mb()}
+    peak = rss_mb("VmHWM")
+    return {"ms": elapsed_ms, "users": users, "rss_growth_mb": peak - before, "peak_rss_mb": peak}
 
 
 if __name__ == "__main__":

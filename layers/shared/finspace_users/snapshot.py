@@ -4,8 +4,9 @@ summary that marks the snapshot complete.
     snapshots/{YYYY}/{MM}/{DD}/{scheduledTime}/users.jsonl
     snapshots/{YYYY}/{MM}/{DD}/{scheduledTime}/summary.json   (written last)
 
-Users are spooled to a temporary file while counters and a SHA-256 are kept, so memory
-stays flat however large the directory. A sweep that fails writes nothing.
+Users are streamed to S3 as a multipart upload, part by part, while counters and a
+SHA-256 are kept, so memory stays flat however large the directory. A sweep that fails
+aborts the upload and writes nothing.
 
 Each tick runs once: Powertools idempotency keys the sweep on scheduledTime alone, so a
 duplicate or retried delivery of a finished tick returns the stored summary without
@@ -15,10 +16,10 @@ calling FinSpace, and a failed sweep leaves no record, so its retry starts afres
 import hashlib
 import json
 import os
-import tempfile
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -26,7 +27,6 @@ from typing import Any
 import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from boto3.s3.transfer import TransferConfig
 
 from finspace_users.finspace import finspace_batch_client, list_users_page
 from finspace_users.idempotency import idempotency_store
@@ -37,8 +37,9 @@ PAGE_SIZE = 100
 # Long enough to absorb every redelivery and retry of a tick (Scheduler retries for
 # up to a day at most), short enough to keep the table small.
 TICK_RECORD_SECONDS = 2 * 24 * 3600
-# Two 8 MiB parts in flight at most: the upload must not undo the flat memory.
-UPLOAD_CONFIG = TransferConfig(max_concurrency=2)
+# S3 parts are 5 MiB at least (but the last); 8 MiB keeps the part count low.
+PART_BYTES = 8 * 1024 * 1024
+PAGES_IN_FLIGHT = 4
 
 Tick = dict[str, str]
 
@@ -91,36 +92,44 @@ def snapshot_prefix(scheduled_time: datetime, tick: str) -> str:
 
 
 def sweep(scheduled_time: datetime, tick: str) -> dict[str, Any]:
-    """Walk every page, upload users.jsonl, then summary.json; returns the summary."""
-    bucket = os.environ["SNAPSHOT_BUCKET_NAME"]
+    """Walk every page into users.jsonl, then write summary.json; returns the summary."""
     prefix = snapshot_prefix(scheduled_time, tick)
     dormant_days = int(os.environ.get("DORMANT_AFTER_DAYS", "90"))
     tally = _Tally(dormant_before_ms=int((scheduled_time - timedelta(days=dormant_days)).timestamp() * 1000))
+    users_object = _StreamingUpload(os.environ["SNAPSHOT_BUCKET_NAME"], prefix + "users.jsonl")
     started_at, started = datetime.now(UTC), time.perf_counter()
     client = finspace_batch_client()
 
-    with tempfile.TemporaryFile() as spool:
-        next_token: str | None = None
-        while True:
-            page = list_users_page(PAGE_SIZE, next_token, client=client)
-            lines = "".join(_as_line(user) + "\n" for user in page["users"]).encode()
-            spool.write(lines)
-            tally.add_page(page["users"], lines)
-            next_token = page.get("nextToken")
-            if not next_token:
-                break
-        spool.seek(0)
-        _s3().upload_fileobj(
-            spool,
-            bucket,
-            prefix + "users.jsonl",
-            ExtraArgs={"ContentType": "application/x-ndjson"},
-            Config=UPLOAD_CONFIG,
-        )
+    def write_page(users: list[dict[str, Any]]) -> None:
+        lines = "".join(_as_line(user) + "\n" for user in users).encode()
+        users_object.write(lines)
+        tally.add_page(users, lines)
 
-    summary = tally.summary(tick, started_at, prefix + "users.jsonl")
+    # One writer thread encodes, hashes and uploads pages while this thread waits on
+    # FinSpace for the next ones. A few pages in flight absorb a part upload; a single
+    # writer keeps them in order; the bound keeps memory flat.
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        try:
+            in_flight: deque[Future[None]] = deque()
+            next_token: str | None = None
+            while True:
+                page = list_users_page(PAGE_SIZE, next_token, client=client)
+                if len(in_flight) == PAGES_IN_FLIGHT:
+                    in_flight.popleft().result()
+                in_flight.append(writer.submit(write_page, page["users"]))
+                next_token = page.get("nextToken")
+                if not next_token:
+                    break
+            for written in in_flight:
+                written.result()
+            users_object.complete()
+        except BaseException:
+            users_object.abort()
+            raise
+
+    summary = tally.summary(tick, started_at, users_object.key)
     _s3().put_object(
-        Bucket=bucket,
+        Bucket=users_object.bucket,
         Key=prefix + "summary.json",
         Body=json.dumps(summary, indent=2).encode(),
         ContentType="application/json",
@@ -129,6 +138,46 @@ def sweep(scheduled_time: datetime, tick: str) -> dict[str, Any]:
     tally.publish_metrics(duration_ms)
     logger.info("Snapshot taken", extra={"scheduledTime": tick, "userCount": tally.users, "pages": tally.pages})
     return summary
+
+
+class _StreamingUpload:
+    """An S3 multipart upload fed as the walk goes: one part every PART_BYTES, so the
+    object never sits whole in memory or on disk. Until complete() it is no object."""
+
+    def __init__(self, bucket: str, key: str) -> None:
+        self.bucket, self.key = bucket, key
+        self.upload_id: str | None = None
+        self.parts: list[dict[str, Any]] = []
+        self.buffer = bytearray()
+
+    def write(self, data: bytes) -> None:
+        self.buffer += data
+        if len(self.buffer) >= PART_BYTES:
+            self._send_part()
+
+    def complete(self) -> None:
+        if self.buffer or not self.parts:  # the last part may be small, or even empty
+            self._send_part()
+        _s3().complete_multipart_upload(
+            Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, MultipartUpload={"Parts": self.parts}
+        )
+
+    def abort(self) -> None:
+        if self.upload_id is not None:
+            _s3().abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id)
+
+    def _send_part(self) -> None:
+        if self.upload_id is None:
+            started = _s3().create_multipart_upload(
+                Bucket=self.bucket, Key=self.key, ContentType="application/x-ndjson"
+            )
+            self.upload_id = started["UploadId"]
+        number = len(self.parts) + 1
+        sent = _s3().upload_part(
+            Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, PartNumber=number, Body=bytes(self.buffer)
+        )
+        self.parts.append({"PartNumber": number, "ETag": sent["ETag"]})
+        self.buffer.clear()
 
 
 class _Tally:
