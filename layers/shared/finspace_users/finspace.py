@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 # Three attempts of at most 1 s to connect and 3 s per read, plus standard-mode
 # backoff (at most 1 s, then 2 s), end within 15 s. With the page cache's own budget
-# (page_cache.STORE_CONFIG) a request stays inside the 25 s function timeout and API
+# (idempotency.STORE_CONFIG) a request stays inside the 25 s function timeout and API
 # Gateway's 29 s, so callers get our 504 rather than the gateway's bare one.
 CLIENT_CONFIG = Config(
     connect_timeout=1,
