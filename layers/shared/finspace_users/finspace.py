@@ -25,6 +25,9 @@ from finspace_users.observability import metrics
 if TYPE_CHECKING:
     from types_boto3_finspace_data import FinSpaceDataClient
 
+# FinSpace's own rule for a userId (botocore model, shape UserId).
+USER_ID_RULES: dict[str, Any] = {"min_length": 1, "max_length": 26, "pattern": r".*\S.*"}
+
 # Three attempts of at most 1 s to connect and 3 s per read, plus standard-mode
 # backoff (at most 1 s, then 2 s), end within 15 s. With the page cache's own budget
 # (idempotency.STORE_CONFIG) a request stays inside the 25 s function timeout and API

@@ -9,10 +9,12 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, Field
 
+from finspace_users.finspace import USER_ID_RULES
+
 # FinSpace's own limits (botocore model, UserId and ResultLimit shapes).
 UserIdParam = Annotated[
     str,
-    Path(min_length=1, max_length=26, pattern=r".*\S.*", description="FinSpace user id."),
+    Path(**USER_ID_RULES, description="FinSpace user id."),
 ]
 MaxResultsParam = Annotated[
     int,

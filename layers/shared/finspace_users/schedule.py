@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import AwareDatetime, BaseModel, Field, ValidationError
 
+from finspace_users.finspace import USER_ID_RULES
 from finspace_users.observability import logger
 from finspace_users.problems import unsupported_event
 
@@ -32,7 +33,7 @@ class SnapshotRequest(BaseModel):
 
 class CanaryRequest(BaseModel):
     action: Literal["canary"]
-    userId: Annotated[str, Field(min_length=1, max_length=26, pattern=r".*\S.*")]  # noqa: N815
+    userId: Annotated[str, Field(**USER_ID_RULES)]  # noqa: N815
 
 
 class ScheduledEvent(BaseModel):
