@@ -6,7 +6,6 @@ Like API Gateway REST, ``path`` keeps its percent-encoding while ``pathParameter
 """
 
 import base64
-import json
 import time
 import uuid
 from collections.abc import Iterable
@@ -16,7 +15,7 @@ from urllib.parse import unquote
 from werkzeug.wrappers import Request, Response
 
 from localdev.invoke import LocalFunction
-from localdev.template import route_pattern
+from localdev.template import resources_of_type, route_pattern
 
 STAGE = "local"
 
@@ -97,10 +96,20 @@ class LocalApi:
                     method, raw_path, raw_query, request.headers.items(), resource, path_parameters, request.get_data()
                 )
                 return self._respond(function.invoke(event))(environ, start_response)
-        # API Gateway's own answer for an unknown route, since no function sees it.
-        return Response(
-            json.dumps({"message": "Missing Authentication Token"}), status=403, content_type="application/json"
-        )(environ, start_response)
+        return self._gateway_response("MISSING_AUTHENTICATION_TOKEN")(environ, start_response)
+
+    @staticmethod
+    def _gateway_response(response_type: str) -> Response:
+        """API Gateway's own answer (no function sees the request), as the template's
+        GatewayResponses configure it."""
+        api = next(iter(resources_of_type("AWS::Serverless::Api").values()))
+        configured = api["GatewayResponses"][response_type]
+        body = configured["ResponseTemplates"]["application/json"].replace("$context.requestId", str(uuid.uuid4()))
+        response = Response(body, status=configured["StatusCode"])
+        response.headers.clear()
+        for name, value in configured["ResponseParameters"]["Headers"].items():
+            response.headers[name] = value.strip("'")
+        return response
 
     @staticmethod
     def _respond(result: dict[str, Any]) -> Response:

@@ -85,7 +85,12 @@ def test_route_the_api_does_not_define_is_refused_like_api_gateway(api_url: str)
     response = get(f"{api_url}/groups")
 
     assert response.status_code == 403
-    assert response.json() == {"message": "Missing Authentication Token"}
+    assert response.headers["Content-Type"] == PROBLEM_JSON
+    assert response.headers["Cache-Control"] == "no-store"
+    body = response.json()
+    assert body["type"] == "urn:finspace-users:problem:forbidden"
+    assert body["status"] == 403
+    assert body["requestId"]
 
 
 def test_no_name_or_email_reaches_any_log(

@@ -39,8 +39,8 @@ def test_every_answer_conforms_and_none_is_a_server_error(case: Any, api_url: st
     response = case.call_and_validate(
         base_url=api_url,
         excluded_checks=[
-            # API Gateway answers undeclared methods with 403 Missing Authentication
-            # Token, not 405, and the local front answers as it does.
+            # API Gateway answers undeclared methods with 403 (MISSING_AUTHENTICATION_TOKEN),
+            # not 405, and the local front answers as it does.
             unsupported_method,
             # nextToken is opaque: a schema-valid string FinSpace never issued is
             # rightly refused with 400.

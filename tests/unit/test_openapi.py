@@ -34,8 +34,8 @@ def test_every_error_status_is_a_documented_problem() -> None:
             (example,) = content["examples"].values()
             assert example["value"]["status"] == int(status)
     assert statuses == {
-        "/users": ["200", "400", "429", "500", "502", "504"],
-        "/users/{userId}": ["200", "400", "404", "429", "500", "502", "504"],
+        "/users": ["200", "400", "403", "429", "500", "502", "504"],
+        "/users/{userId}": ["200", "400", "403", "404", "429", "500", "502", "504"],
     }
 
 

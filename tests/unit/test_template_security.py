@@ -79,3 +79,17 @@ def test_api_uses_iam_auth_stage_throttling_json_access_logs_and_gateway_validat
     get_user = RESOURCES["GetUserFunction"]["Properties"]["Events"]["GetUser"]["Properties"]
     assert get_user["RequestModel"]["ValidateParameters"] is True
     assert get_user["RequestParameters"] == [{"method.request.path.userId": {"Required": True}}]
+
+
+def test_api_gateways_own_errors_are_problems_too() -> None:
+    responses = RESOURCES["UsersApi"]["Properties"]["GatewayResponses"]
+    assert {"MISSING_AUTHENTICATION_TOKEN", "ACCESS_DENIED", "THROTTLED", "INTEGRATION_TIMEOUT"} <= set(responses)
+    for name, response in responses.items():
+        headers = response["ResponseParameters"]["Headers"]
+        assert headers["Content-Type"] == "'application/problem+json'", name
+        assert headers["Cache-Control"] == "'no-store'", name
+        body = json.loads(response["ResponseTemplates"]["application/json"].replace("$context.requestId", "r-1"))
+        assert set(body) == {"type", "title", "status", "detail", "requestId"}, name
+        assert body["status"] == response["StatusCode"], name
+        assert body["type"].startswith("urn:finspace-users:problem:"), name
+    assert responses["THROTTLED"]["ResponseParameters"]["Headers"]["Retry-After"] == "'1'"

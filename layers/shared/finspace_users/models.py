@@ -89,6 +89,12 @@ USER_EXAMPLE = {
 
 _PROBLEMS: dict[int, tuple[str, str, str, dict[str, Any]]] = {
     400: ("Bad input", "bad-request", "query parameter maxResults: Input should be less than or equal to 100", {}),
+    403: (
+        "API Gateway refused the call: unsigned, badly signed, or no execute-api:Invoke",
+        "forbidden",
+        "The request is not signed, or no route matches its method and path.",
+        {},
+    ),
     404: ("No such user", "user-not-found", "No FinSpace user has this userId.", {}),
     429: (
         "FinSpace throttled the request, or the same page is being fetched",
@@ -100,7 +106,7 @@ _PROBLEMS: dict[int, tuple[str, str, str, dict[str, Any]]] = {
     502: ("FinSpace failed or denied access", "upstream-error", "FinSpace failed to answer the request.", {}),
     504: ("FinSpace timed out", "upstream-timeout", "FinSpace did not answer in time.", {}),
 }
-_TITLES = {400: "Bad request", 404: "User not found", 429: "Too many requests", 500: "Internal error"}
+_TITLES = {400: "Bad request", 403: "Forbidden", 404: "User not found", 429: "Too many requests", 500: "Internal error"}
 
 
 def _problem_response(status: int) -> dict[str, Any]:
@@ -131,6 +137,7 @@ USER_RESPONSES = documented_responses(
         "content": {"application/json": {"model": User, "examples": {"user": {"value": USER_EXAMPLE}}}},
     },
     400,
+    403,
     404,
     429,
     500,
@@ -156,6 +163,7 @@ PAGE_RESPONSES = documented_responses(
         },
     },
     400,
+    403,
     429,
     500,
     502,
