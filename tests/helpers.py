@@ -31,3 +31,16 @@ def problem_of(response: dict[str, Any], event: dict[str, Any] | None) -> dict[s
     assert body["requestId"] == (event["requestContext"]["requestId"] if event else None)
     assert "Traceback" not in response["body"]
     return body
+
+
+def http_problem_of(response: Any, slug: str) -> dict[str, Any]:
+    """The RFC 9457 body of an HTTP error answer, after checking its shape, headers and type."""
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.headers["Cache-Control"] == "no-store"
+    body: dict[str, Any] = response.json()
+    assert set(body) == PROBLEM_FIELDS
+    assert body["status"] == response.status_code
+    assert body["type"] == f"urn:finspace-users:problem:{slug}"
+    assert body["requestId"]
+    assert "Traceback" not in response.text
+    return body

@@ -10,9 +10,8 @@ import requests
 from finspace_users.observability import logger
 from localdev.stack import LocalStack
 from tests.conftest import CapturedLog
+from tests.helpers import http_problem_of
 from tests.integration.conftest import SEEDED_USERS
-
-PROBLEM_JSON = "application/problem+json"
 
 
 def get(url: str, **params: Any) -> requests.Response:
@@ -33,12 +32,7 @@ def test_missing_user_is_404_problem(api_url: str) -> None:
     response = get(f"{api_url}/users/no-such-user")
 
     assert response.status_code == 404
-    assert response.headers["Content-Type"] == PROBLEM_JSON
-    assert response.headers["Cache-Control"] == "no-store"
-    body = response.json()
-    assert body["type"] == "urn:finspace-users:problem:user-not-found"
-    assert body["status"] == 404
-    assert body["requestId"]
+    http_problem_of(response, "user-not-found")
 
 
 def test_paging_returns_every_user_exactly_once(api_url: str, stack: LocalStack) -> None:
@@ -77,20 +71,14 @@ def test_forged_next_token_is_400_problem(api_url: str) -> None:
     response = get(f"{api_url}/users", maxResults=3, nextToken="+/+/AAAAAAAAAAAAAA==")
 
     assert response.status_code == 400
-    assert response.headers["Content-Type"] == PROBLEM_JSON
-    assert response.json()["type"] == "urn:finspace-users:problem:bad-request"
+    http_problem_of(response, "bad-request")
 
 
 def test_route_the_api_does_not_define_is_refused_like_api_gateway(api_url: str) -> None:
     response = get(f"{api_url}/groups")
 
     assert response.status_code == 403
-    assert response.headers["Content-Type"] == PROBLEM_JSON
-    assert response.headers["Cache-Control"] == "no-store"
-    body = response.json()
-    assert body["type"] == "urn:finspace-users:problem:forbidden"
-    assert body["status"] == 403
-    assert body["requestId"]
+    http_problem_of(response, "forbidden")
 
 
 def test_no_name_or_email_reaches_any_log(

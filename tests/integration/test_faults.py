@@ -17,6 +17,7 @@ from localdev.directory import SeededDirectory
 from localdev.invoke import LocalFunction
 from localdev.stack import LocalStack
 from localdev.template import functions
+from tests.helpers import http_problem_of
 
 API_GATEWAY_LIMIT_SECONDS = 29
 
@@ -45,7 +46,7 @@ def test_30_percent_throttling_gives_200_or_429_never_5xx(
                 outcomes[response.status_code] += 1
                 if response.status_code == 429:
                     assert int(response.headers["Retry-After"]) >= 1
-                    assert response.json()["type"] == "urn:finspace-users:problem:throttled"
+                    http_problem_of(response, "throttled")
     finally:
         list_users.environment["PAGE_CACHE_SECONDS"] = "60"
         reset_page_cache()
@@ -98,7 +99,7 @@ def test_latency_beyond_the_read_timeout_is_504_inside_the_budget(api_url: str, 
     elapsed = time.monotonic() - started
     print(f"FinSpace answering in 3.5 s: {response.status_code} after {elapsed:.1f} s")
     assert response.status_code == 504
-    assert response.json()["type"] == "urn:finspace-users:problem:upstream-timeout"
+    http_problem_of(response, "upstream-timeout")
     assert elapsed < API_GATEWAY_LIMIT_SECONDS
 
 
@@ -108,8 +109,7 @@ def test_access_denied_is_502_revealing_nothing_internal(api_url: str, stack: Lo
     response = requests.get(f"{api_url}/users", params={"maxResults": 42}, timeout=30)
 
     assert response.status_code == 502
-    body = response.json()
-    assert body["type"] == "urn:finspace-users:problem:upstream-access-denied"
+    body = http_problem_of(response, "upstream-access-denied")
     for internal in ("Injected", "AccessDeniedException", "botocore", "http://", "Traceback", "arn:"):
         assert internal not in json.dumps(body)
 
