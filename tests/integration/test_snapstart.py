@@ -7,6 +7,7 @@ import pytest
 from snapshot_restore_py import get_after_restore
 
 from finspace_users.finspace import finspace_client
+from finspace_users.sessions import role_session
 from finspace_users.snapstart import forget_connections_and_credentials
 from localdev.invoke import LocalFunction
 from localdev.stack import LocalStack
@@ -41,6 +42,7 @@ def test_after_restore_the_next_request_uses_new_credentials_and_a_new_client(
 
     assert exchanging_function.invoke(event)["statusCode"] == 200
     client_before_snapshot = finspace_client()
+    role_session_before_snapshot = role_session()  # holds the role's cached credentials
     keys_before_snapshot = set(stack.emulator.issued)
     assert stack.emulator.calls["GetProgrammaticAccessCredentials"] == exchanges + 1
 
@@ -52,3 +54,4 @@ def test_after_restore_the_next_request_uses_new_credentials_and_a_new_client(
     assert exchanging_function.invoke(event)["statusCode"] == 200
     assert stack.emulator.calls["GetProgrammaticAccessCredentials"] == exchanges + 2
     assert finspace_client() is not client_before_snapshot
+    assert role_session() is not role_session_before_snapshot

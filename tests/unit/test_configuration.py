@@ -2,12 +2,15 @@
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from botocore.config import Config
+from botocore.loaders import JSONFileLoader
 
+from finspace_users import sessions, snapshot
 from finspace_users.finspace import CLIENT_CONFIG, finspace_client, reset_finspace_clients
-from finspace_users.idempotency import STORE_CONFIG
+from finspace_users.idempotency import STORE_CONFIG, idempotency_store
 from finspace_users.page_cache import _page_fetcher, reset_page_cache
 from localdev.invoke import LocalFunction, load_env_vars
 from localdev.template import PROJECT_ROOT, functions, load_template, resources_of_type
@@ -225,3 +228,25 @@ def test_snapstart_is_opt_in_on_published_versions() -> None:
     assert function_globals["AutoPublishAlias"] == "live"
     assert function_globals["SnapStart"] == {"ApplyOn": {"Fn::If": ["UsesSnapStart", "PublishedVersions", "None"]}}
     assert function_globals["Architectures"] == ["arm64"]
+
+
+def test_every_client_shares_one_parse_of_the_endpoint_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A session of its own would parse endpoints.json again: about 100 ms of cold start
+    per client."""
+    reads: list[str] = []
+    read = JSONFileLoader.load_file
+    monkeypatch.setattr(JSONFileLoader, "load_file", lambda loader, path: reads.append(path) or read(loader, path))
+    monkeypatch.setenv("FINSPACE_ENDPOINT_URL", "")
+    sessions._model_loader.cache_clear()
+    sessions.reset_role_session()
+    reset_finspace_clients()
+    try:
+        finspace_client()
+        idempotency_store()
+        snapshot._s3()
+        sessions.botocore_session().create_client("finspace-data")  # as when signing with FinSpace credentials
+    finally:
+        reset_finspace_clients()
+        snapshot.reset_snapshot_store()
+    shared = [path for path in reads if Path(path).name in {"endpoints", "partitions", "sdk-default-configuration"}]
+    assert len(shared) == 3, shared

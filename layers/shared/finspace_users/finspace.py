@@ -21,6 +21,7 @@ from botocore.credentials import CredentialProvider, RefreshableCredentials
 from botocore.exceptions import ClientError
 
 from finspace_users.observability import metrics
+from finspace_users.sessions import botocore_session, role_session
 
 if TYPE_CHECKING:
     from types_boto3_finspace_data import FinSpaceDataClient
@@ -83,11 +84,10 @@ def _data_session() -> boto3.session.Session:
     credentials, which the role's own credentials obtain and botocore refreshes before
     they expire. Without it, the role's credentials sign directly.
     """
-    session = boto3.session.Session()
     environment_id = os.environ.get("FINSPACE_ENVIRONMENT_ID")
     if not environment_id:
-        return session
-    credentials = _programmatic_access_credentials(_new_client(session, CLIENT_CONFIG), environment_id)
+        return role_session()
+    credentials = _programmatic_access_credentials(_new_client(role_session(), CLIENT_CONFIG), environment_id)
     return boto3.session.Session(botocore_session=_session_signing_with(credentials))
 
 
@@ -143,7 +143,7 @@ class _FixedCredentials(CredentialProvider):
 
 
 def _session_signing_with(credentials: RefreshableCredentials) -> botocore.session.Session:
-    session = botocore.session.get_session()
+    session = botocore_session()
     session.get_component("credential_provider").insert_before("env", _FixedCredentials(credentials))
     return session
 

@@ -16,4 +16,8 @@ def idempotency_store() -> Any:
     would bind to real AWS."""
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-    return DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE_NAME"], boto_config=STORE_CONFIG)
+    from finspace_users.sessions import role_session
+
+    return DynamoDBPersistenceLayer(
+        table_name=os.environ["IDEMPOTENCY_TABLE_NAME"], boto_config=STORE_CONFIG, boto3_session=role_session()
+    )

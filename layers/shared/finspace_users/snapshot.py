@@ -24,7 +24,6 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -32,6 +31,7 @@ from finspace_users.finspace import finspace_batch_client, list_users_page
 from finspace_users.idempotency import idempotency_store
 from finspace_users.observability import logger, metrics
 from finspace_users.schedule import SnapshotRequest
+from finspace_users.sessions import role_session
 
 PAGE_SIZE = 100
 # Long enough to absorb every redelivery and retry of a tick (Scheduler retries for
@@ -54,7 +54,7 @@ def take_snapshot(request: SnapshotRequest, context: LambdaContext | None) -> di
 
 @cache
 def _s3() -> Any:
-    return boto3.client("s3")
+    return role_session().client("s3")
 
 
 def reset_snapshot_store() -> None:

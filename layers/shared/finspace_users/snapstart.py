@@ -9,11 +9,13 @@ import sys
 
 from finspace_users.finspace import reset_finspace_clients
 from finspace_users.page_cache import reset_page_cache
+from finspace_users.sessions import reset_role_session
 
 
 def forget_connections_and_credentials() -> None:
     reset_finspace_clients()
     reset_page_cache()
+    reset_role_session()
     snapshot = sys.modules.get("finspace_users.snapshot")  # loaded only on schedule paths
     if snapshot is not None:
         snapshot.reset_snapshot_store()
