@@ -12,23 +12,34 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from finspace_users.snapshot import reset_snapshot_store
+from finspace_users.snapshot import PART_BYTES, reset_snapshot_store
 from localdev.directory import SeededDirectory
 from localdev.invoke import LocalFunction
 from localdev.stack import LOCAL_BUCKET_NAME, LocalStack
 
 USERS = 1000
+# About 340 bytes a user: users.jsonl outgrows one PART_BYTES part at about 24,700 users.
+USERS_BEYOND_ONE_PART = 30_000
 DORMANT_AFTER_DAYS = 90
 
 
-@pytest.fixture
-def thousand_users(stack: LocalStack) -> Iterator[SeededDirectory]:
+def seeded_directory(stack: LocalStack, users: int) -> Iterator[SeededDirectory]:
     seeded = stack.emulator.directory
-    stack.emulator.directory = SeededDirectory(USERS, seed=11)
+    stack.emulator.directory = SeededDirectory(users, seed=11)
     reset_snapshot_store()
     yield stack.emulator.directory
     stack.emulator.directory = seeded
     stack.emulator.faults.fail_list_at_offset = None
+
+
+@pytest.fixture
+def thousand_users(stack: LocalStack) -> Iterator[SeededDirectory]:
+    yield from seeded_directory(stack, USERS)
+
+
+@pytest.fixture
+def users_beyond_one_part(stack: LocalStack) -> Iterator[SeededDirectory]:
+    yield from seeded_directory(stack, USERS_BEYOND_ONE_PART)
 
 
 @pytest.fixture
@@ -143,6 +154,32 @@ def test_sweep_failing_midway_leaves_nothing_and_its_retry_completes(
     users = [json.loads(line) for line in stored[summary["usersObject"]["key"]].decode().splitlines()]
     assert users == list(thousand_users)
     assert summary["userCount"] == USERS
+
+
+def test_snapshot_beyond_one_part_is_uploaded_in_parts_and_exact(
+    list_users: LocalFunction, users_beyond_one_part: SeededDirectory, s3: Any
+) -> None:
+    summary = list_users.invoke(snapshot_event("2026-10-06T02:00:00Z"))
+
+    key = summary["usersObject"]["key"]
+    assert s3.head_object(Bucket=LOCAL_BUCKET_NAME, Key=key)["ETag"].endswith('-2"')  # a two-part upload
+    body = s3.get_object(Bucket=LOCAL_BUCKET_NAME, Key=key)["Body"].read()
+    assert summary["usersObject"]["bytes"] == len(body) > PART_BYTES
+    assert summary["usersObject"]["sha256"] == hashlib.sha256(body).hexdigest()
+    assert [json.loads(line) for line in body.decode().splitlines()] == list(users_beyond_one_part)
+
+
+def test_sweep_failing_after_a_part_was_sent_aborts_the_upload(
+    list_users: LocalFunction, users_beyond_one_part: SeededDirectory, stack: LocalStack, s3: Any
+) -> None:
+    stack.emulator.faults.fail_list_at_offset = 28_000  # past the first 8 MiB part
+    stack.emulator.faults.fail_list_with = "AccessDeniedException"
+
+    with pytest.raises(ClientError, match="AccessDenied"):
+        list_users.invoke(snapshot_event("2026-10-07T02:00:00Z"))
+
+    assert objects_under(s3, "snapshots/2026/10/07/") == {}
+    assert s3.list_multipart_uploads(Bucket=LOCAL_BUCKET_NAME).get("Uploads", []) == []
 
 
 def test_snapshot_publishes_its_metrics(

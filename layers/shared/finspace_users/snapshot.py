@@ -40,6 +40,7 @@ TICK_RECORD_SECONDS = 2 * 24 * 3600
 # S3 parts are 5 MiB at least (but the last); 8 MiB keeps the part count low.
 PART_BYTES = 8 * 1024 * 1024
 PAGES_IN_FLIGHT = 4
+USERS_CONTENT_TYPE = "application/x-ndjson"
 
 Tick = dict[str, str]
 
@@ -110,7 +111,7 @@ def sweep(scheduled_time: datetime, tick: str) -> dict[str, Any]:
     # writer keeps them in order; the bound keeps memory flat.
     with ThreadPoolExecutor(max_workers=1) as writer:
         try:
-            in_flight: deque[Future[None]] = deque()
+            in_flight: deque[Future[Any]] = deque([writer.submit(_s3)])  # built while the first pages arrive
             next_token: str | None = None
             while True:
                 page = list_users_page(PAGE_SIZE, next_token, client=client)
@@ -141,8 +142,9 @@ def sweep(scheduled_time: datetime, tick: str) -> dict[str, Any]:
 
 
 class _StreamingUpload:
-    """An S3 multipart upload fed as the walk goes: one part every PART_BYTES, so the
-    object never sits whole in memory or on disk. Until complete() it is no object."""
+    """users.jsonl, fed as the walk goes. Up to PART_BYTES it is one PutObject at the
+    end; beyond, a multipart upload sends a part every PART_BYTES, so the object never
+    sits whole in memory or on disk. Until complete() it is no object."""
 
     def __init__(self, bucket: str, key: str) -> None:
         self.bucket, self.key = bucket, key
@@ -156,7 +158,10 @@ class _StreamingUpload:
             self._send_part()
 
     def complete(self) -> None:
-        if self.buffer or not self.parts:  # the last part may be small, or even empty
+        if self.upload_id is None:  # small enough for one request
+            _s3().put_object(Bucket=self.bucket, Key=self.key, Body=bytes(self.buffer), ContentType=USERS_CONTENT_TYPE)
+            return
+        if self.buffer:
             self._send_part()
         _s3().complete_multipart_upload(
             Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, MultipartUpload={"Parts": self.parts}
@@ -168,9 +173,7 @@ class _StreamingUpload:
 
     def _send_part(self) -> None:
         if self.upload_id is None:
-            started = _s3().create_multipart_upload(
-                Bucket=self.bucket, Key=self.key, ContentType="application/x-ndjson"
-            )
+            started = _s3().create_multipart_upload(Bucket=self.bucket, Key=self.key, ContentType=USERS_CONTENT_TYPE)
             self.upload_id = started["UploadId"]
         number = len(self.parts) + 1
         sent = _s3().upload_part(
