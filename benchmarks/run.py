@@ -127,7 +127,7 @@ class Bench:
         self.cold_runs = 3 if quick else 9
         self.warm_requests = 300 if quick else 2000
         # (users, runs): the median of several runs where a run is short
-        self.snapshot_sizes = [(10_000, 1)] if quick else [(10_000, 5), (100_000, 1)]
+        self.snapshot_sizes = [(10_000, 3)] if quick else [(10_000, 9), (100_000, 3)]
         self.rows: list[dict[str, Any]] = []
 
     def add(self, name: str, ours: float, baseline: float, unit: str, **extra: Any) -> None:

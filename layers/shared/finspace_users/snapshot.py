@@ -4,9 +4,8 @@ summary that marks the snapshot complete.
     snapshots/{YYYY}/{MM}/{DD}/{scheduledTime}/users.jsonl
     snapshots/{YYYY}/{MM}/{DD}/{scheduledTime}/summary.json   (written last)
 
-Users are streamed to S3 as a multipart upload, part by part, while counters and a
-SHA-256 are kept, so memory stays flat however large the directory. A sweep that fails
-aborts the upload and writes nothing.
+Users are streamed to S3 while counters and a SHA-256 are kept, so memory stays flat
+however large the directory. A sweep that fails writes nothing.
 
 Each tick runs once: Powertools idempotency keys the sweep on scheduledTime alone, so a
 duplicate or retried delivery of a finished tick returns the stored summary without
@@ -17,9 +16,9 @@ import hashlib
 import json
 import os
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -39,7 +38,6 @@ PAGE_SIZE = 100
 TICK_RECORD_SECONDS = 2 * 24 * 3600
 # S3 parts are 5 MiB at least (but the last); 8 MiB keeps the part count low.
 PART_BYTES = 8 * 1024 * 1024
-PAGES_IN_FLIGHT = 4
 USERS_CONTENT_TYPE = "application/x-ndjson"
 
 Tick = dict[str, str]
@@ -100,33 +98,20 @@ def sweep(scheduled_time: datetime, tick: str) -> dict[str, Any]:
     users_object = _StreamingUpload(os.environ["SNAPSHOT_BUCKET_NAME"], prefix + "users.jsonl")
     started_at, started = datetime.now(UTC), time.perf_counter()
     client = finspace_batch_client()
-
-    def write_page(users: list[dict[str, Any]]) -> None:
-        lines = "".join(_as_line(user) + "\n" for user in users).encode()
-        users_object.write(lines)
-        tally.add_page(users, lines)
-
-    # One writer thread encodes, hashes and uploads pages while this thread waits on
-    # FinSpace for the next ones. A few pages in flight absorb a part upload; a single
-    # writer keeps them in order; the bound keeps memory flat.
-    with ThreadPoolExecutor(max_workers=1) as writer:
-        try:
-            in_flight: deque[Future[Any]] = deque([writer.submit(_s3)])  # built while the first pages arrive
-            next_token: str | None = None
-            while True:
-                page = list_users_page(PAGE_SIZE, next_token, client=client)
-                if len(in_flight) == PAGES_IN_FLIGHT:
-                    in_flight.popleft().result()
-                in_flight.append(writer.submit(write_page, page["users"]))
-                next_token = page.get("nextToken")
-                if not next_token:
-                    break
-            for written in in_flight:
-                written.result()
-            users_object.complete()
-        except BaseException:
-            users_object.abort()
-            raise
+    try:
+        next_token: str | None = None
+        while True:
+            page = list_users_page(PAGE_SIZE, next_token, client=client)
+            lines = "".join(_as_line(user) + "\n" for user in page["users"]).encode()
+            tally.add_page(page["users"], lines)
+            users_object.write(lines)
+            next_token = page.get("nextToken")
+            if not next_token:
+                break
+        users_object.complete()
+    except BaseException:
+        users_object.abort()
+        raise
 
     summary = tally.summary(tick, started_at, users_object.key)
     _s3().put_object(
@@ -143,44 +128,61 @@ def sweep(scheduled_time: datetime, tick: str) -> dict[str, Any]:
 
 class _StreamingUpload:
     """users.jsonl, fed as the walk goes. Up to PART_BYTES it is one PutObject at the
-    end; beyond, a multipart upload sends a part every PART_BYTES, so the object never
-    sits whole in memory or on disk. Until complete() it is no object."""
+    end. Beyond, it is a multipart upload: each full part goes up from a background
+    thread while the walk goes on, one part at a time, so the object never sits whole
+    in memory or on disk. Until complete() it is no object.
+
+    Encoding stays on the walking thread: handing every page to another thread cost
+    more, in GIL switches, than the encoding itself."""
 
     def __init__(self, bucket: str, key: str) -> None:
         self.bucket, self.key = bucket, key
         self.upload_id: str | None = None
         self.parts: list[dict[str, Any]] = []
         self.buffer = bytearray()
+        self._uploader = ThreadPoolExecutor(max_workers=1)  # starts no thread until a part is full
+        self._part_in_flight: Future[None] | None = None
 
     def write(self, data: bytes) -> None:
         self.buffer += data
         if len(self.buffer) >= PART_BYTES:
-            self._send_part()
+            self._wait_for_part_in_flight()
+            self._part_in_flight = self._uploader.submit(self._send_part, bytes(self.buffer))
+            self.buffer.clear()
 
     def complete(self) -> None:
+        self._wait_for_part_in_flight()
+        self._uploader.shutdown()
         if self.upload_id is None:  # small enough for one request
             _s3().put_object(Bucket=self.bucket, Key=self.key, Body=bytes(self.buffer), ContentType=USERS_CONTENT_TYPE)
             return
         if self.buffer:
-            self._send_part()
+            self._send_part(bytes(self.buffer))
         _s3().complete_multipart_upload(
             Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, MultipartUpload={"Parts": self.parts}
         )
 
     def abort(self) -> None:
+        if self._part_in_flight is not None:
+            wait([self._part_in_flight])  # settled either way; the sweep's own error is the one raised
+        self._uploader.shutdown()
         if self.upload_id is not None:
             _s3().abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id)
 
-    def _send_part(self) -> None:
+    def _wait_for_part_in_flight(self) -> None:
+        if self._part_in_flight is not None:
+            self._part_in_flight.result()
+            self._part_in_flight = None
+
+    def _send_part(self, body: bytes) -> None:
         if self.upload_id is None:
             started = _s3().create_multipart_upload(Bucket=self.bucket, Key=self.key, ContentType=USERS_CONTENT_TYPE)
             self.upload_id = started["UploadId"]
         number = len(self.parts) + 1
         sent = _s3().upload_part(
-            Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, PartNumber=number, Body=bytes(self.buffer)
+            Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, PartNumber=number, Body=body
         )
         self.parts.append({"PartNumber": number, "ETag": sent["ETag"]})
-        self.buffer.clear()
 
 
 class _Tally:
