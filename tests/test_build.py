@@ -25,8 +25,9 @@ def test_dependencies_layer_holds_the_last_sdk_with_finspace_data() -> None:
     assert (python / "aws_lambda_powertools-3.37.0.dist-info").is_dir()
 
 
-def test_compiled_wheels_are_for_arm64() -> None:
-    extensions = list((BUILD_DIR / "DependenciesLayer" / "python" / "pydantic_core").glob("*.so"))
+@pytest.mark.parametrize("package", ["pydantic_core", "orjson"])
+def test_compiled_wheels_are_for_arm64(package: str) -> None:
+    extensions = list((BUILD_DIR / "DependenciesLayer" / "python" / package).glob("*.so"))
     assert extensions
     assert all(re.search(r"aarch64", path.name) for path in extensions)
 
