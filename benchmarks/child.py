@@ -49,6 +49,37 @@ def bare_handler(operation: str) -> Any:
     return handler
 
 
+def powertools_handler() -> Any:
+    """The floor for any handler built the idiomatic Powertools way: a resolver with
+    validation, Logger and Metrics around the same boto3 call, and nothing else."""
+    from typing import Annotated
+
+    import boto3
+    from aws_lambda_powertools import Logger, Metrics
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+    from aws_lambda_powertools.event_handler.openapi.params import Query
+
+    logger, metrics = Logger(), Metrics()
+    app = APIGatewayRestResolver(enable_validation=True)
+    client = boto3.client("finspace-data", endpoint_url=os.environ["FINSPACE_ENDPOINT_URL"])
+
+    @app.get("/users/<userId>")
+    def get_user(userId: str) -> dict[str, Any]:  # noqa: N803
+        return {key: value for key, value in client.get_user(userId=userId).items() if key != "ResponseMetadata"}
+
+    @app.get("/users")
+    def list_users(maxResults: Annotated[int, Query(ge=1, le=100)]) -> dict[str, Any]:  # noqa: N803
+        page = client.list_users(maxResults=maxResults)
+        return {key: value for key, value in page.items() if key != "ResponseMetadata"}
+
+    @logger.inject_lambda_context
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    return handler
+
+
 def our_handler(function_dir: str) -> Any:
     sys.path[:0] = [os.environ["LAYER_DIR"], function_dir]
     import app  # type: ignore[import-not-found]  # the function's own app.py, found on sys.path
@@ -57,7 +88,12 @@ def our_handler(function_dir: str) -> Any:
 
 
 def cold(mode: str, event: dict[str, Any]) -> dict[str, Any]:
-    handler = bare_handler(mode.removeprefix("bare-")) if mode.startswith("bare-") else our_handler(mode)
+    if mode.startswith("bare-"):
+        handler = bare_handler(mode.removeprefix("bare-"))
+    elif mode == "powertools":
+        handler = powertools_handler()
+    else:
+        handler = our_handler(mode)
     response = handler(event, Context())
     assert response["statusCode"] == 200, response
     return {"ms": (time.perf_counter() - STARTED) * 1000}

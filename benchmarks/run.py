@@ -156,17 +156,20 @@ class Bench:
             return list_users_event(run + 1)  # a new page every run: the page cache misses, as when cold
 
         cases = [
-            ("GetUserFunction", "bare-get_user", get_user_request),
-            ("ListUsersFunction", "bare-list_users", list_users_request),
+            ("GetUserFunction", "GET /users/{userId}", "bare-get_user", get_user_request),
+            ("ListUsersFunction", "GET /users", "bare-list_users", list_users_request),
         ]
-        for function_name, bare, event_for in cases:
+        for function_name, route, bare, event_for in cases:
             environment = child_environment(self.stack, function_name)
             function_dir = str(functions()[function_name].code_dir)
-            ours, bases = [], []
-            for run in range(self.cold_runs):  # interleaved, so drift hits both alike
+            ours, floors, bases = [], [], []
+            for run in range(self.cold_runs):  # interleaved, so drift hits all alike
                 bases.append(child(bare, event_for(run), environment)["ms"])
+                floors.append(child("powertools", event_for(run), environment)["ms"])
                 ours.append(child(function_dir, event_for(run), environment)["ms"])
-            self.add(f"cold {function_name}", statistics.median(ours), statistics.median(bases), "ms median")
+            baseline = statistics.median(bases)
+            self.add(f"cold {function_name}", statistics.median(ours), baseline, "ms median")
+            self.add(f"cold minimal Powertools handler, {route}", statistics.median(floors), baseline, "ms median")
 
     def warm(self, loaded: dict[str, LocalFunction]) -> None:
         from finspace_users.page_cache import reset_page_cache
