@@ -5,6 +5,8 @@ from typing import Any
 
 from botocore.config import Config
 
+from finspace_users.sessions import role_session
+
 # Each store call ends within 2 attempts of 0.5 s to connect and 1 s to read: a sick
 # table costs an API request at most about 8 s (two calls) before it is served
 # straight from FinSpace.
@@ -15,8 +17,6 @@ def idempotency_store() -> Any:
     """Built on first use, never at import: a store built before a test starts moto
     would bind to real AWS."""
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-
-    from finspace_users.sessions import role_session
 
     return DynamoDBPersistenceLayer(
         table_name=os.environ["IDEMPOTENCY_TABLE_NAME"], boto_config=STORE_CONFIG, boto3_session=role_session()

@@ -86,7 +86,7 @@ def _log_replay(response: Any, idempotent_data: Any) -> Any:
 
 def _as_lines(users: list[dict[str, Any]]) -> bytes:
     """Compact JSON, one user a line, in UTF-8. orjson takes about 0.06 ms a page of 100
-    users where json took 0.5 ms: a twentieth of the whole walk."""
+    users where json took 0.5 ms, some 6% of the walk."""
     return b"".join(orjson.dumps(user, option=orjson.OPT_APPEND_NEWLINE) for user in users)
 
 
