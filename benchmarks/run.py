@@ -280,7 +280,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer runs and no 100,000-user snapshot")
     args = parser.parse_args()
     console = Console(width=120)
-    with local_stack(user_count=100, finspace_port=0, moto_port=0) as stack:
+    with local_stack(user_count=100, finspace_port=0, moto_port=0, moto_apart=True) as stack:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         bench = Bench(stack, args.quick)

@@ -2,12 +2,17 @@
 bucket that template.yaml defines. Used by `make run`, `make invoke` and the tests."""
 
 import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
+import requests
 from moto.server import ThreadedMotoServer
 
 from localdev.emulator import FinSpaceEmulator
@@ -62,29 +67,69 @@ def create_template_storage(moto_url: str) -> None:
 
 
 @contextmanager
+def moto_in_this_process(port: int) -> Iterator[str]:
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    moto.start()
+    try:
+        host, bound_port = moto.get_host_and_port()
+        yield f"http://{host}:{bound_port}"
+    finally:
+        moto.stop()
+
+
+@contextmanager
+def moto_in_its_own_process(port: int) -> Iterator[str]:
+    """moto apart from the emulator, as S3 and DynamoDB are apart from FinSpace in AWS:
+    in one process, moto's work on an upload would hold the emulator's GIL."""
+    if port == 0:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(  # noqa: S603 - moto's own server module, our arguments
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(f"{url}/moto-api/", timeout=1)
+                break
+            except requests.ConnectionError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"moto did not start on {url}") from None
+                time.sleep(0.05)
+        yield url
+    finally:
+        server.terminate()
+        server.wait()
+
+
+@contextmanager
 def local_stack(
     user_count: int = 50,
     seed: int = 42,
     finspace_port: int = 9010,
     moto_port: int = 9020,
     emulator: FinSpaceEmulator | None = None,
+    moto_apart: bool = False,
 ) -> Iterator[LocalStack]:
     """Start both servers on 127.0.0.1 (port 0 picks a free port), set the process
-    environment the functions expect, and stop everything on exit."""
+    environment the functions expect, and stop everything on exit. moto_apart runs moto
+    in a process of its own."""
     emulator = emulator or FinSpaceEmulator(user_count=user_count, seed=seed)
     saved_environment = dict(os.environ)
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
-    moto.start()
+    start_moto = moto_in_its_own_process if moto_apart else moto_in_this_process
     try:
-        host, port = moto.get_host_and_port()
-        moto_url = f"http://{host}:{port}"
-        os.environ.update(PROCESS_ENVIRONMENT)
-        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = moto_url
-        os.environ["AWS_ENDPOINT_URL_S3"] = moto_url
-        create_template_storage(moto_url)
-        with emulator.serving(port=finspace_port) as finspace_url:
-            yield LocalStack(emulator, finspace_url, moto_url)
+        with start_moto(moto_port) as moto_url:
+            os.environ.update(PROCESS_ENVIRONMENT)
+            os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = moto_url
+            os.environ["AWS_ENDPOINT_URL_S3"] = moto_url
+            create_template_storage(moto_url)
+            with emulator.serving(port=finspace_port) as finspace_url:
+                yield LocalStack(emulator, finspace_url, moto_url)
     finally:
-        moto.stop()
         os.environ.clear()
         os.environ.update(saved_environment)
