@@ -16,13 +16,14 @@ SNAPSHOT_ARGS ?=
 FUNCTION ?= GetUserFunction
 EVENT ?= events/get_user.json
 
-.PHONY: help install run snapshot openapi bench invoke test lint typecheck pytest unit integration validate scan build clean
+.PHONY: help install run snapshot openapi bench bench-instructions invoke test lint typecheck pytest unit integration validate scan build clean
 
 help:
 	@echo "make run     start the local stack on 127.0.0.1:3000 (Ctrl-C stops it)"
 	@echo "make test    every check: ruff, mypy, sam validate --lint, sam build, pytest"
 	@echo "make snapshot [SNAPSHOT_ARGS='--users 10000']   an access-review snapshot, locally"
 	@echo "make bench [BENCH_ARGS=--quick]   cold start, warm overhead, snapshot cost, page cache"
+	@echo "make bench-instructions   cold starts in CPU instructions (valgrind)"
 	@echo "make invoke FUNCTION=GetUserFunction EVENT=events/get_user.json"
 
 $(VENV)/.installed: requirements/dev.txt layers/dependencies/requirements.txt
@@ -53,6 +54,10 @@ openapi: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+# The same cold starts counted in CPU instructions under valgrind: immune to machine noise.
+bench-instructions: $(VENV)/.installed
+	$(BIN)/python -m benchmarks.instructions
 
 invoke: $(VENV)/.installed
 	$(BIN)/python -m localdev.invoke $(FUNCTION) $(EVENT)
