@@ -31,6 +31,10 @@ def rss_mb(field: str) -> float:
     raise RuntimeError(f"no {field} in /proc/self/status")
 
 
+def without_metadata(response: Any) -> dict[str, Any]:
+    return {key: value for key, value in response.items() if key != "ResponseMetadata"}
+
+
 def bare_handler(operation: str) -> Any:
     """The baseline: boto3 only, the same request, the same emulator."""
     import boto3
@@ -38,12 +42,11 @@ def bare_handler(operation: str) -> Any:
     client = boto3.client("finspace-data", endpoint_url=os.environ["FINSPACE_ENDPOINT_URL"])
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        body: dict[str, Any] = dict(
+        body = without_metadata(
             client.get_user(userId=event["pathParameters"]["userId"])
             if operation == "get_user"
             else client.list_users(maxResults=int(event["queryStringParameters"]["maxResults"]))
         )
-        body.pop("ResponseMetadata")
         return {"statusCode": 200, "body": json.dumps(body)}
 
     return handler
@@ -65,12 +68,11 @@ def powertools_handler() -> Any:
 
     @app.get("/users/<userId>")
     def get_user(userId: str) -> dict[str, Any]:  # noqa: N803
-        return {key: value for key, value in client.get_user(userId=userId).items() if key != "ResponseMetadata"}
+        return without_metadata(client.get_user(userId=userId))
 
     @app.get("/users")
     def list_users(maxResults: Annotated[int, Query(ge=1, le=100)]) -> dict[str, Any]:  # noqa: N803
-        page = client.list_users(maxResults=maxResults)
-        return {key: value for key, value in page.items() if key != "ResponseMetadata"}
+        return without_metadata(client.list_users(maxResults=maxResults))
 
     @logger.inject_lambda_context
     @metrics.log_metrics
