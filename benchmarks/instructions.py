@@ -16,7 +16,7 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.run import child_environment, get_user_event, list_users_event
+from benchmarks.run import child_environment, compile_our_code, get_user_event, list_users_event
 from localdev.stack import local_stack
 from localdev.template import PROJECT_ROOT, functions
 
@@ -42,6 +42,7 @@ def instructions(mode: str, event: dict[str, object], environment: dict[str, str
 def main() -> None:
     if shutil.which("valgrind") is None:
         sys.exit("valgrind is not installed (Debian: apt-get install valgrind)")
+    compile_our_code()
     console = Console(width=120)
     table = Table(title="cold start in CPU instructions (one run each; ratio against the bare handler)")
     for column in ("function", "bare boto3", "minimal Powertools", "ratio", "ours", "ratio"):
