@@ -18,7 +18,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -167,8 +167,7 @@ class _StreamingUpload:
         )
 
     def abort(self) -> None:
-        if self._part_in_flight is not None:
-            wait([self._part_in_flight])  # settled either way; the sweep's own error is the one raised
+        # Lets a part in flight settle either way; the sweep's own error is the one raised.
         self._uploader.shutdown()
         if self.upload_id is not None:
             _s3().abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id)
