@@ -7,16 +7,19 @@ SAM_VENV := .venv-sam
 SCAN_VENV := .venv-scan
 BIN := $(CURDIR)/$(VENV)/bin
 SAM := $(CURDIR)/$(SAM_VENV)/bin/sam
-# `sam build` runs pip with the python3.13 it finds on PATH.
+# packaging/Makefile runs pip and compileall with the python3.13 it finds on PATH.
 export PATH := $(BIN):$(PATH)
 export SAM_CLI_TELEMETRY := 0
 RUN_ARGS ?=
 BENCH_ARGS ?=
 SNAPSHOT_ARGS ?=
+# The functions' and layers' instruction set: arm64 (deployed by default) or x86_64.
+ARCH ?= arm64
+SAM_BUILD_DIR ?= .aws-sam/build
 FUNCTION ?= GetUserFunction
 EVENT ?= events/get_user.json
 
-.PHONY: help install run snapshot openapi bench bench-instructions invoke test lint typecheck pytest unit integration validate scan build clean
+.PHONY: help install run snapshot openapi bench bench-instructions invoke sam-invoke sam-api test lint typecheck pytest unit integration containers validate scan build build-x86_64 clean
 
 help:
 	@echo "make run     start the local stack on 127.0.0.1:3000 (Ctrl-C stops it)"
@@ -25,6 +28,8 @@ help:
 	@echo "make bench [BENCH_ARGS=--quick]   cold start, warm overhead, snapshot cost, page cache"
 	@echo "make bench-instructions   cold starts in CPU instructions (valgrind)"
 	@echo "make invoke FUNCTION=GetUserFunction EVENT=events/get_user.json"
+	@echo "make sam-invoke FUNCTION=GetUserFunction EVENT=events/get_user.json   the same, through sam local invoke"
+	@echo "make sam-api  SAM's local API (sam local start-api) on 127.0.0.1:3001"
 
 $(VENV)/.installed: requirements/dev.txt layers/dependencies/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -52,7 +57,9 @@ snapshot: $(VENV)/.installed
 openapi: $(VENV)/.installed
 	$(BIN)/python -m localdev.openapi
 
-bench: $(VENV)/.installed
+# The artifact cold starts need our x86_64 build and the bare baseline's plain `sam build`.
+bench: $(VENV)/.installed build-x86_64
+	$(SAM) build --template benchmarks/bare/template.yaml --build-dir build/bench/bare-build --cache-dir build/bench/bare-cache
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 # The same cold starts counted in CPU instructions under valgrind: immune to machine noise.
@@ -62,7 +69,14 @@ bench-instructions: $(VENV)/.installed
 invoke: $(VENV)/.installed
 	$(BIN)/python -m localdev.invoke $(FUNCTION) $(EVENT)
 
-test: lint typecheck validate scan build pytest
+# sam local, in containers, on the x86_64 build (localdev/sam_local.py).
+sam-invoke: build-x86_64
+	$(BIN)/python -m localdev.sam_local invoke $(FUNCTION) $(EVENT)
+
+sam-api: build-x86_64
+	$(BIN)/python -m localdev.sam_local start-api
+
+test: lint typecheck validate scan build build-x86_64 pytest
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
@@ -80,18 +94,28 @@ scan: $(SAM_VENV)/.installed $(SCAN_VENV)/.installed
 	$(SAM_VENV)/bin/cfn-lint --template template.yaml --append-rules cfn_lint_serverless.rules
 	$(SCAN_VENV)/bin/checkov --file template.yaml --framework cloudformation --compact --quiet --skip-download
 
-build: $(SAM_VENV)/.installed
-	$(SAM) build
+# Plain `sam build`: packaging/Makefile builds every function and layer, bytecode
+# included. ARCH goes to both the template and that Makefile, which SAM tells nothing.
+build: $(SAM_VENV)/.installed $(VENV)/.installed
+	ARCH=$(ARCH) $(SAM) build --parameter-overrides Architecture=$(ARCH) --build-dir $(SAM_BUILD_DIR)
+
+# What sam local and the artifact benchmark run on this x86_64 machine, beside the
+# arm64 build that deploys.
+build-x86_64:
+	$(MAKE) build ARCH=x86_64 SAM_BUILD_DIR=.aws-sam/build-x86_64
 
 # pytest exits 5 when it collects no test: a failure here like any other.
 pytest: $(VENV)/.installed
 	$(BIN)/pytest
 
 unit: $(VENV)/.installed
-	$(BIN)/pytest -m "not integration and not build"
+	$(BIN)/pytest -m "not integration and not build and not containers"
 
 integration: $(VENV)/.installed
 	$(BIN)/pytest -m integration
+
+containers: build-x86_64
+	$(BIN)/pytest -m containers
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(SCAN_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

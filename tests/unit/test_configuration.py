@@ -1,9 +1,11 @@
 """The settings other code and operators rely on: client budget, template contracts, IAM."""
 
 import json
+import os
 import re
 from pathlib import Path
 
+import boto3
 import pytest
 from botocore.config import Config
 from botocore.loaders import JSONFileLoader
@@ -147,10 +149,14 @@ def test_idempotency_table_has_the_keys_powertools_needs() -> None:
     assert table["SSESpecification"] == {"SSEEnabled": True}
 
 
-def test_loading_a_handler_builds_no_page_store(unit_functions: dict[str, LocalFunction]) -> None:
+def test_loading_a_handler_builds_no_page_store(
+    unit_functions: dict[str, LocalFunction], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A store built at import would bind to whatever endpoint existed then: real AWS
     in a test that starts moto later."""
     reset_page_cache()
+    for endpoint in ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3"):  # restored after the test
+        monkeypatch.setenv(endpoint, os.environ[endpoint])
     LocalFunction(functions()["ListUsersFunction"], load_env_vars())
     assert _page_fetcher.cache_info().currsize == 0
 
@@ -227,7 +233,45 @@ def test_snapstart_is_opt_in_on_published_versions() -> None:
     assert template["Parameters"]["SnapStart"]["Default"] == "false"
     assert function_globals["AutoPublishAlias"] == "live"
     assert function_globals["SnapStart"] == {"ApplyOn": {"Fn::If": ["UsesSnapStart", "PublishedVersions", "None"]}}
-    assert function_globals["Architectures"] == ["arm64"]
+
+
+def test_one_architecture_parameter_drives_functions_and_layers_arm64_by_default() -> None:
+    template = load_template()
+    architecture = {"Ref": "Architecture"}
+    assert template["Parameters"]["Architecture"]["Default"] == "arm64"
+    assert template["Parameters"]["Architecture"]["AllowedValues"] == ["arm64", "x86_64"]
+    assert template["Globals"]["Function"]["Architectures"] == [architecture]
+    for logical_id, layer in template["Resources"].items():
+        if layer["Type"] == "AWS::Serverless::LayerVersion":
+            assert layer["Properties"]["CompatibleArchitectures"] == [architecture], logical_id
+            assert layer["Metadata"]["BuildArchitecture"] == architecture, logical_id
+
+
+def test_sam_build_itself_compiles_bytecode_for_every_function_and_layer() -> None:
+    """Plain `sam build` (the deploy path) runs packaging/Makefile, not a wrapper."""
+    template = load_template()
+    built = {
+        logical_id: resource["Metadata"]
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] in {"AWS::Serverless::Function", "AWS::Serverless::LayerVersion"}
+    }
+    assert set(built) == {"GetUserFunction", "ListUsersFunction", "DependenciesLayer", "SharedLayer"}
+    makefile = (PROJECT_ROOT / "packaging" / "Makefile").read_text()
+    for logical_id, metadata in built.items():
+        assert (metadata["BuildMethod"], metadata["ContextPath"]) == ("makefile", "packaging"), logical_id
+        assert f"build-{logical_id}" in makefile
+    assert "--invalidation-mode unchecked-hash" in makefile
+
+
+def test_endpoint_variables_for_sam_local_are_declared_empty_and_harmless(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`sam local --env-vars` sets only declared variables; empty, botocore uses AWS's endpoints."""
+    variables = load_template()["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["AWS_ENDPOINT_URL_DYNAMODB"] == variables["AWS_ENDPOINT_URL_S3"] == ""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", "")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "")
+    session = boto3.session.Session(region_name="eu-west-2")
+    assert session.client("dynamodb").meta.endpoint_url == "https://dynamodb.eu-west-2.amazonaws.com"
+    assert session.client("s3").meta.endpoint_url == "https://s3.eu-west-2.amazonaws.com"
 
 
 def test_every_client_shares_one_parse_of_the_endpoint_data(monkeypatch: pytest.MonkeyPatch) -> None:
