@@ -42,9 +42,12 @@ class LocalStack:
 
     @property
     def env_vars(self) -> dict[str, Any]:
-        """localdev/env.json (`sam local`'s env-vars format), pointed at this stack's emulator."""
+        """localdev/env.json (`sam local`'s env-vars format), pointed at this stack's
+        emulator and moto."""
         env_vars = load_env_vars()
         env_vars["Parameters"]["FINSPACE_ENDPOINT_URL"] = self.finspace_url
+        env_vars["Parameters"]["AWS_ENDPOINT_URL_DYNAMODB"] = self.moto_url
+        env_vars["Parameters"]["AWS_ENDPOINT_URL_S3"] = self.moto_url
         return env_vars
 
 
@@ -67,8 +70,8 @@ def create_template_storage(moto_url: str) -> None:
 
 
 @contextmanager
-def moto_in_this_process(port: int) -> Iterator[str]:
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+def moto_in_this_process(host: str, port: int) -> Iterator[str]:
+    moto = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     moto.start()
     try:
         host, bound_port = moto.get_host_and_port()
@@ -78,16 +81,16 @@ def moto_in_this_process(port: int) -> Iterator[str]:
 
 
 @contextmanager
-def moto_in_its_own_process(port: int) -> Iterator[str]:
+def moto_in_its_own_process(host: str, port: int) -> Iterator[str]:
     """moto apart from the emulator, as S3 and DynamoDB are apart from FinSpace in AWS:
     in one process, moto's work on an upload would hold the emulator's GIL."""
     if port == 0:
         with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
+            probe.bind((host, 0))
             port = probe.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://{host}:{port}"
     server = subprocess.Popen(  # noqa: S603 - moto's own server module, our arguments
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "moto.server", "-H", host, "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -115,20 +118,21 @@ def local_stack(
     moto_port: int = 9020,
     emulator: FinSpaceEmulator | None = None,
     moto_apart: bool = False,
+    host: str = "127.0.0.1",
 ) -> Iterator[LocalStack]:
-    """Start both servers on 127.0.0.1 (port 0 picks a free port), set the process
+    """Start both servers on host (port 0 picks a free port), set the process
     environment the functions expect, and stop everything on exit. moto_apart runs moto
     in a process of its own."""
     emulator = emulator or FinSpaceEmulator(user_count=user_count, seed=seed)
     saved_environment = dict(os.environ)
     start_moto = moto_in_its_own_process if moto_apart else moto_in_this_process
     try:
-        with start_moto(moto_port) as moto_url:
+        with start_moto(host, moto_port) as moto_url:
             os.environ.update(PROCESS_ENVIRONMENT)
             os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = moto_url
             os.environ["AWS_ENDPOINT_URL_S3"] = moto_url
             create_template_storage(moto_url)
-            with emulator.serving(port=finspace_port) as finspace_url:
+            with emulator.serving(host=host, port=finspace_port) as finspace_url:
                 yield LocalStack(emulator, finspace_url, moto_url)
     finally:
         os.environ.clear()

@@ -35,6 +35,7 @@ def unit_functions() -> dict[str, LocalFunction]:
     The page cache is off here; tests/integration/test_page_cache.py covers it."""
     env_vars = load_env_vars()
     env_vars["Parameters"]["FINSPACE_ENDPOINT_URL"] = ""
+    env_vars["Parameters"]["AWS_ENDPOINT_URL_DYNAMODB"] = env_vars["Parameters"]["AWS_ENDPOINT_URL_S3"] = UNREACHABLE
     env_vars["Parameters"]["PAGE_CACHE_SECONDS"] = "0"
     return load_functions(env_vars)
 

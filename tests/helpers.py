@@ -4,8 +4,43 @@ import json
 from typing import Any
 
 from localdev.front import rest_proxy_event
+from localdev.template import PROJECT_ROOT
 
 PROBLEM_FIELDS = {"type", "title", "status", "detail", "requestId"}
+
+# What each file in events/ is for, and what it must get.
+EVENTS_DIR = PROJECT_ROOT / "events"
+API_EVENTS = {
+    "get_user.json": ("GetUserFunction", 200),
+    "get_user_not_found.json": ("GetUserFunction", 404),
+    "list_users.json": ("ListUsersFunction", 200),
+    "list_users_bad_max_results.json": ("ListUsersFunction", 400),
+}
+SNAPSHOT_EVENTS = {
+    "snapshot_scheduler.json": "2026-11-23T02:00:00Z",
+    "snapshot_scheduled_event.json": "2026-11-24T02:00:00Z",
+}
+CANARY_EVENTS = {"canary.json"}
+
+
+def load_event(file_name: str) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads((EVENTS_DIR / file_name).read_text())
+    return event
+
+
+def check_api_answer(file_name: str, event: dict[str, Any], response: dict[str, Any]) -> None:
+    """The answer an API event of events/ must get: its status, and its body's shape."""
+    function_name, status = API_EVENTS[file_name]
+    assert response["statusCode"] == status
+    assert header(response, "Cache-Control") == "no-store"
+    if status != 200:
+        problem_of(response, event)
+        return
+    body = json.loads(response["body"])
+    if function_name == "ListUsersFunction":
+        assert len(body["users"]) == int(event["queryStringParameters"]["maxResults"])
+    else:
+        assert body["userId"] == event["pathParameters"]["userId"]
 
 
 def api_event(

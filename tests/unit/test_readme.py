@@ -2,9 +2,12 @@
 
 import re
 
+from localdev.containers import STANDIN_IMAGE
+from localdev.sam_local import sam_command
 from localdev.template import PROJECT_ROOT, functions, load_template, resources_of_type
 
 README = (PROJECT_ROOT / "README.md").read_text()
+MAKEFILE = (PROJECT_ROOT / "Makefile").read_text()
 
 
 def tables_in_section(heading: str) -> list[list[list[str]]]:
@@ -51,7 +54,7 @@ def test_environment_table_matches_every_function() -> None:
                 resources = {"IdempotencyTable": "the table", "SnapshotBucket": "the bucket"}
                 assert documented[name] == resources.get(value["Ref"], value["Ref"]), name
             elif isinstance(value, str):
-                assert documented[name] == value, name
+                assert documented[name] == (value or "empty"), name
 
 
 def test_runbook_covers_every_alarm() -> None:
@@ -70,3 +73,12 @@ def test_operator_sections_exist() -> None:
         assert f"\n{heading}\n" in README
     assert "```mermaid" in README
     assert '"Action": "execute-api:Invoke"' in README
+
+
+def test_with_docker_section_shows_the_command_the_container_tests_run() -> None:
+    section = README.split("\n### With Docker: `sam local`\n", 1)[1].split("\n## ", 1)[0]
+    command = sam_command("invoke", "GetUserFunction", "--event", "events/get_user.json", image=STANDIN_IMAGE)
+    assert f"\n{' '.join(command)}\n" in section
+    for target in ("sam-invoke", "sam-api", "build-x86_64"):
+        assert re.search(rf"^{target}:", MAKEFILE, re.MULTILINE), target
+        assert f"make {target}" in section

@@ -1,0 +1,212 @@
+"""A container engine and a Lambda Python 3.13 image for `sam local`, on a machine that
+may have neither and may reach no image registry.
+
+- Engine: whatever Docker engine answers. Otherwise, on Linux as root, a private
+  `dockerd` from Debian's `docker.io`, on its own socket with its data under build/,
+  `--iptables=false` and the default bridge, stopped on exit.
+- Image: `public.ecr.aws/lambda/python:3.13` where it can be had. Otherwise a stand-in
+  built from Debian trixie (python3.13) and `awslambdaric` from PyPI, imported once and
+  kept in the engine under a tag that names its recipe.
+"""
+
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from localdev.template import PROJECT_ROOT
+
+CONTAINERS_DIR = PROJECT_ROOT / "build" / "containers"
+LAMBDA_IMAGE = "public.ecr.aws/lambda/python:3.13"
+RUNTIME_INTERFACE_CLIENT = "awslambdaric==4.2.2"
+DEBIAN_SUITE = "trixie"  # its python3 is 3.13
+# Lambda's python3.13 runtime: /var/task first, then the layers, then the runtime's own.
+BOOTSTRAP = """#!/bin/sh
+export PYTHONPATH=/var/task:/opt/python/lib/python3.13/site-packages:/opt/python:/var/runtime
+exec /usr/bin/python3.13 -m awslambdaric "$_HANDLER"
+"""
+STANDIN_TAG = hashlib.sha256(f"{DEBIAN_SUITE}\n{RUNTIME_INTERFACE_CLIENT}\n{BOOTSTRAP}".encode()).hexdigest()[:12]
+STANDIN_IMAGE = f"finspace-users/lambda-python:3.13-standin-{STANDIN_TAG}"
+
+
+class EngineUnavailableError(RuntimeError):
+    """No container engine, or no Lambda image, can be had on this machine."""
+
+
+def docker(docker_env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - the docker CLI with our own arguments
+        ["docker", *args],  # noqa: S607 - the CLI found on PATH, as a user runs it
+        env={**os.environ, **docker_env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _answers(docker_env: dict[str, str]) -> bool:
+    if shutil.which("docker") is None:
+        return False
+    try:
+        return docker(docker_env, "info", "--format", "{{.ServerVersion}}", timeout=20).returncode == 0
+    except subprocess.TimeoutExpired:
+        return False
+
+
+def _apt_install(*packages: str) -> None:
+    install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages]
+    for command in (["apt-get", "update", "-qq"], install):
+        completed = subprocess.run(  # noqa: S603 - apt-get with our own arguments
+            command,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if completed.returncode != 0:
+            raise EngineUnavailableError(f"`{' '.join(command)}` failed: {completed.stderr.strip()[-300:]}")
+
+
+def _require_linux_root(purpose: str) -> None:
+    if platform.system() != "Linux" or os.geteuid() != 0:
+        raise EngineUnavailableError(f"{purpose} needs Linux and root")
+    if shutil.which("apt-get") is None:
+        raise EngineUnavailableError(f"{purpose} installs Debian packages, and this machine has no apt-get")
+
+
+@contextmanager
+def container_engine() -> Iterator[dict[str, str]]:
+    """Yields the environment (DOCKER_HOST or nothing) under which `docker` and SAM reach
+    an engine."""
+    if _answers({}):
+        yield {}
+        return
+    _require_linux_root("no Docker engine answers, and starting one")
+    if shutil.which("dockerd") is None or shutil.which("docker") is None:
+        _apt_install("docker.io")
+    engine_dir = CONTAINERS_DIR / "engine"
+    engine_dir.mkdir(parents=True, exist_ok=True)
+    docker_env = {"DOCKER_HOST": f"unix://{engine_dir / 'docker.sock'}"}
+    # containerd's sockets live under the exec root, and a socket path may not exceed
+    # 108 bytes: keep it short and out of the (possibly deep) checkout.
+    exec_root = tempfile.mkdtemp(prefix="fsu-dockerd-")
+    log_path = engine_dir / "dockerd.log"
+    with log_path.open("w") as log:
+        dockerd = subprocess.Popen(  # noqa: S603 - dockerd with our own arguments
+            [  # noqa: S607 - Debian's dockerd, found on PATH
+                "dockerd",
+                "--host",
+                docker_env["DOCKER_HOST"],
+                "--data-root",
+                str(engine_dir / "data"),
+                "--exec-root",
+                exec_root,
+                "--pidfile",
+                str(engine_dir / "dockerd.pid"),
+                "--iptables=false",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while not _answers(docker_env):
+            if dockerd.poll() is not None or time.monotonic() > deadline:
+                raise EngineUnavailableError(f"dockerd did not start: {log_path.read_text()[-500:]}")
+            time.sleep(0.5)
+        yield docker_env
+    finally:
+        dockerd.terminate()
+        try:
+            dockerd.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            dockerd.kill()
+            dockerd.wait()
+        shutil.rmtree(exec_root, ignore_errors=True)
+
+
+def bridge_gateway(docker_env: dict[str, str]) -> str:
+    """The host's address on the default bridge: containers reach the host there."""
+    inspected = docker(docker_env, "network", "inspect", "bridge", "--format", "{{(index .IPAM.Config 0).Gateway}}")
+    if inspected.returncode != 0 or not inspected.stdout.strip():
+        raise EngineUnavailableError(f"the engine has no default bridge: {inspected.stderr.strip()}")
+    return inspected.stdout.strip()
+
+
+def lambda_python_image(docker_env: dict[str, str]) -> str:
+    """The real Lambda base image if the engine has it or can pull it, else the stand-in,
+    built once."""
+    for image in (LAMBDA_IMAGE, STANDIN_IMAGE):
+        if docker(docker_env, "image", "inspect", image).returncode == 0:
+            return image
+    try:
+        if docker(docker_env, "pull", LAMBDA_IMAGE, timeout=300).returncode == 0:
+            return LAMBDA_IMAGE
+    except subprocess.TimeoutExpired:
+        pass
+    _build_standin_image(docker_env)
+    return STANDIN_IMAGE
+
+
+def _build_standin_image(docker_env: dict[str, str]) -> None:
+    _require_linux_root(f"{LAMBDA_IMAGE} cannot be pulled, and building a stand-in")
+    if shutil.which("debootstrap") is None:
+        _apt_install("debootstrap")
+    machine = {"x86_64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}[platform.machine()]
+    CONTAINERS_DIR.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=CONTAINERS_DIR, prefix="rootfs-") as scratch:
+        rootfs = Path(scratch)
+        _run_or_explain(
+            ["debootstrap", "--variant=minbase", "--include=python3,ca-certificates", DEBIAN_SUITE, str(rootfs)]
+        )
+        _run_or_explain(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--target",
+                str(rootfs / "var" / "runtime"),
+                "--only-binary=:all:",
+                "--implementation",
+                "cp",
+                "--python-version",
+                "3.13",
+                "--platform",
+                f"manylinux2014_{machine}",
+                RUNTIME_INTERFACE_CLIENT,
+            ]
+        )
+        bootstrap = rootfs / "var" / "runtime" / "bootstrap"
+        bootstrap.write_text(BOOTSTRAP)
+        bootstrap.chmod(0o755)
+        (rootfs / "var" / "task").mkdir(exist_ok=True)
+        (rootfs / "opt").mkdir(exist_ok=True)
+        tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)  # noqa: S603, S607
+        imported = subprocess.run(  # noqa: S603 - the docker CLI with our own arguments
+            ["docker", "import", "--change", "WORKDIR /var/task", "--change", "ENV LANG=C.UTF-8", "-", STANDIN_IMAGE],  # noqa: S607
+            stdin=tar.stdout,
+            env={**os.environ, **docker_env},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        tar.wait()
+        if imported.returncode != 0 or tar.returncode != 0:
+            raise EngineUnavailableError(f"docker import of the stand-in failed: {imported.stderr.strip()}")
+
+
+def _run_or_explain(command: list[str]) -> None:
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    if completed.returncode != 0:
+        raise EngineUnavailableError(f"`{' '.join(command[:3])} ...` failed: {completed.stderr.strip()[-500:]}")
