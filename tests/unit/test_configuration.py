@@ -247,6 +247,19 @@ def test_one_architecture_parameter_drives_functions_and_layers_arm64_by_default
             assert layer["Metadata"]["BuildArchitecture"] == architecture, logical_id
 
 
+def test_function_tracing_is_opt_in_and_off_keeps_the_xray_sdk_out_of_init() -> None:
+    """Tracing costs about a quarter more cold start (make bench): it is the Tracing
+    parameter's choice, false by default, and false also disables Powertools' Tracer."""
+    template = load_template()
+    function_globals = template["Globals"]["Function"]
+    assert template["Parameters"]["Tracing"]["Default"] == "false"
+    assert template["Conditions"]["TracesFunctions"] == {"Fn::Equals": [{"Ref": "Tracing"}, "true"]}
+    assert function_globals["Tracing"] == {"Fn::If": ["TracesFunctions", "Active", "PassThrough"]}
+    assert function_globals["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"] == {
+        "Fn::If": ["TracesFunctions", "false", "true"]
+    }
+
+
 def test_sam_build_itself_compiles_bytecode_for_every_function_and_layer() -> None:
     """Plain `sam build` (the deploy path) runs packaging/Makefile, not a wrapper."""
     template = load_template()
