@@ -90,7 +90,11 @@ def our_handler(function_dir: str) -> Any:
 
 
 def cold(mode: str, event: dict[str, Any]) -> dict[str, Any]:
-    if mode.startswith("bare-"):
+    if mode == "artifact":  # a built artifact, found on the sys.path Lambda would give it
+        import app
+
+        handler = app.lambda_handler
+    elif mode.startswith("bare-"):
         handler = bare_handler(mode.removeprefix("bare-"))
     elif mode == "powertools":
         handler = powertools_handler()

@@ -25,6 +25,7 @@ import boto3
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.artifact import BARE_BUILD, OUR_BUILD, deploy
 from localdev.directory import SeededDirectory
 from localdev.front import rest_proxy_event
 from localdev.invoke import LocalFunction, function_environment, load_functions
@@ -33,6 +34,10 @@ from localdev.template import PROJECT_ROOT, functions
 
 RESULTS_PATH = PROJECT_ROOT / "build" / "bench.json"
 TARGETS = {
+    "artifact cold GetUserFunction vs bare, plain sam build": 0.75,
+    "artifact cold GetUserFunction vs bare with bytecode": 1.5,
+    "artifact cold ListUsersFunction vs bare, plain sam build": 0.75,
+    "artifact cold ListUsersFunction vs bare with bytecode": 1.5,
     "cold GetUserFunction": 1.3,
     "cold ListUsersFunction": 1.5,
     "warm GET /users/{userId} p50": 1.5,
@@ -41,6 +46,14 @@ TARGETS = {
     "snapshot 100,000 users": 1.15,
 }
 RSS_TARGET_MB = 64
+# What Lambda sets for a function with `Tracing: Active`; None removes a variable. The
+# X-Ray SDK sends its segments over UDP to the daemon address: loopback, fire and forget.
+TRACING_ON: dict[str, str | None] = {
+    "POWERTOOLS_TRACE_DISABLED": None,
+    "_X_AMZN_TRACE_ID": "Root=1-6742a9c0-0123456789abcdef01234567;Parent=0123456789abcdef;Sampled=1",
+    "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
+    "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+}
 RATIO_NOTE = "ms rows: ratio = median of the per-run ratios (each run times both back to back)"
 
 
@@ -81,6 +94,13 @@ def child_environment(stack: LocalStack, function_name: str) -> dict[str, str]:
         "LAYER_DIR": str(PROJECT_ROOT / "layers" / "shared"),
         **function_environment(functions()[function_name], stack.env_vars),
     }
+
+
+def clear_page_cache(stack: LocalStack) -> None:
+    """Drop every page record, so that the next request for any page misses."""
+    table = boto3.resource("dynamodb", endpoint_url=stack.moto_url).Table(LOCAL_TABLE_NAME)
+    for item in table.scan()["Items"]:
+        table.delete_item(Key={"id": item["id"]})
 
 
 def percentile(samples: list[float], share: float) -> float:
@@ -182,6 +202,54 @@ class Bench:
             self.add_runs(f"cold {function_name}", ours, bases)
             self.add_runs(f"cold minimal Powertools handler, {route}", floors, bases)
 
+    def artifact_cold_start(self) -> None:
+        """What Lambda loads (benchmarks/artifact.py), each run a fresh process, all
+        variants interleaved: ours as built; ours with tracing on, as `Tracing: Active`
+        deploys it; ours without bytecode, as SAM's pip workflow would ship it; and a bare
+        boto3 handler built by plain `sam build`, as shipped and with bytecode added."""
+        bare_parts = (BARE_BUILD, "BareFunction", ["BareDependenciesLayer"])
+        bare = deploy("bare", *bare_parts, bytecode="as built")
+        bare_compiled = deploy("bare-with-bytecode", *bare_parts, bytecode="compiled")
+        user_id = self.stack.emulator.directory.user_at(0)["userId"]
+        for function_name in ("GetUserFunction", "ListUsersFunction"):
+            our_parts = (OUR_BUILD, function_name, ["DependenciesLayer", "SharedLayer"])
+            ours = deploy(function_name, *our_parts, bytecode="as built")
+            variants = {
+                "bare": (bare, {}),
+                "bare with bytecode": (bare_compiled, {}),
+                "ours": (ours, {}),
+                "ours traced": (ours, TRACING_ON),
+                "ours without bytecode": (deploy(f"{function_name}-no-bytecode", *our_parts, bytecode="none"), {}),
+            }
+            environment = {**child_environment(self.stack, function_name), "AWS_LAMBDA_FUNCTION_NAME": function_name}
+            files_before = {name: deployment.files() for name, (deployment, _) in variants.items()}
+            clear_page_cache(self.stack)
+            runs: dict[str, list[float]] = {name: [] for name in variants}
+            for run in range(self.cold_runs):
+                for index, (name, (deployment, extra)) in enumerate(variants.items()):
+                    # A page of its own for every call: a cold container's page cache misses.
+                    event = (
+                        get_user_event(user_id)
+                        if function_name == "GetUserFunction"
+                        else list_users_event(run * len(variants) + index + 1)
+                    )
+                    variant_environment = {
+                        key: value for key, value in {**environment, **extra}.items() if value is not None
+                    }
+                    runs[name].append(deployment.cold_start_ms(json.dumps(event), variant_environment))
+            for name, (deployment, _) in variants.items():
+                assert deployment.files() == files_before[name], f"a run wrote into the read-only {name} artifact"
+            prefix = f"artifact cold {function_name}"
+            self.add_runs(f"{prefix} vs bare, plain sam build", runs["ours"], runs["bare"])
+            self.add_runs(f"{prefix} vs bare with bytecode", runs["ours"], runs["bare with bytecode"])
+            self.add_runs(
+                f"{prefix}, tracing on, vs bare with bytecode", runs["ours traced"], runs["bare with bytecode"]
+            )
+            self.add_runs(f"{prefix}, tracing on vs off", runs["ours traced"], runs["ours"])
+            self.add_runs(
+                f"{prefix} without bytecode vs bare, plain sam build", runs["ours without bytecode"], runs["bare"]
+            )
+
     def warm(self, loaded: dict[str, LocalFunction]) -> None:
         from finspace_users.page_cache import reset_page_cache
 
@@ -214,9 +282,7 @@ class Bench:
         from finspace_users.page_cache import reset_page_cache
 
         list_users = loaded["ListUsersFunction"]
-        table = boto3.resource("dynamodb", endpoint_url=self.stack.moto_url).Table(LOCAL_TABLE_NAME)
-        for item in table.scan()["Items"]:
-            table.delete_item(Key={"id": item["id"]})
+        clear_page_cache(self.stack)
         reset_page_cache()
         with quiet():
             misses = [
@@ -293,7 +359,9 @@ def main() -> None:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         bench = Bench(stack, args.quick)
-        console.print("cold start…")
+        console.print("cold start of the built artifacts…")
+        bench.artifact_cold_start()
+        console.print("cold start in .venv…")
         bench.cold_start()
         with contextlib.redirect_stdout(sys.stderr):
             loaded = load_functions(stack.env_vars)  # sets the environment, then imports the handlers
