@@ -2,9 +2,11 @@
 for GetUser, ListUsers and GetProgrammaticAccessCredentials.
 
 Same routes, status codes, rest-json error shapes (``x-amzn-ErrorType`` header plus a
-JSON ``message``) and nextToken pagination as the service. Requests must carry a SigV4
-Authorization header scoped to ``finspace-api``; with ``enforce_issued_credentials``
-data calls must also be signed with a live key issued by GetProgrammaticAccessCredentials.
+JSON ``message``) and nextToken pagination as the service. Every request's SigV4
+signature is recomputed (localdev/sigv4.py) from the secret of the key that signed it:
+an IAM key it knows (``role_keys``, moto's ``testing``/``testing`` by default) or a key it
+issued. A key it issued that has expired gets ``ExpiredTokenException``; with
+``enforce_issued_credentials`` data calls must be signed with a live issued key.
 
 Runs in-process (``with FinSpaceEmulator().serving() as url``) or as a server
 (``python -m localdev.emulator --port 9010``). Fault knobs can be changed at run time,
@@ -33,13 +35,18 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from localdev.directory import SeededDirectory
+from localdev.sigv4 import SignatureError, verify
 
 USER_ID_PATTERN = re.compile(r".*\S.*")
-# SigV4: "AWS4-HMAC-SHA256 Credential=AKID/20261123/us-east-1/finspace-api/aws4_request, ..."
-AUTHORIZATION_PATTERN = re.compile(
-    r"^AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/\d{8}/[^/]+/(?P<service>[^/]+)/aws4_request, "
-    r"SignedHeaders=[^,]+, Signature=[0-9a-f]{64}$"
-)
+# What AWS's rest-json services answer for each refused signature (all 403).
+SIGNATURE_ERROR_CODES = {
+    "missing": "MissingAuthenticationTokenException",
+    "malformed": "IncompleteSignatureException",
+    "wrong-scope": "InvalidSignatureException",
+    "stale": "InvalidSignatureException",
+    "unknown-key": "UnrecognizedClientException",
+    "mismatch": "InvalidSignatureException",
+}
 # Real tokens are opaque base64; these always hold "+", "/" and "=" so that callers
 # who forget to percent-encode them find out locally.
 _TOKEN_PREFIX = b"\xfb\xff\xbf"
@@ -89,6 +96,9 @@ class FinSpaceEmulator:
     seed: int = 42
     credential_lifetime_seconds: float | None = None
     enforce_issued_credentials: bool = False
+    region: str = "us-east-1"
+    # The IAM keys (access key: secret) FinSpace accepts: the function role's, locally.
+    role_keys: dict[str, str] = field(default_factory=lambda: {"testing": "testing"})
     faults: Faults = field(default_factory=Faults)
     calls: Counter[str] = field(default_factory=Counter)
 
@@ -165,27 +175,36 @@ class FinSpaceEmulator:
     # -- checks and faults ---------------------------------------------------------
 
     def _authenticate(self, request: Request) -> str:
-        header = request.headers.get("Authorization", "")
-        if not header or "X-Amz-Date" not in request.headers:
-            raise EmulatedError(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
-        match = AUTHORIZATION_PATTERN.match(header)
-        if not match:
-            raise EmulatedError(
-                403, "IncompleteSignatureException", "Authorization header is not a valid SigV4 signature"
+        raw_uri = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.full_path
+        try:
+            access_key = verify(
+                request.method,
+                f"{request.scheme}://{request.host}{raw_uri}",
+                request.headers,
+                request.get_data(),
+                service="finspace-api",
+                region=self.region,
+                secret_for=self._secret_of,
             )
-        if match["service"] != "finspace-api":
+        except SignatureError as refused:
+            raise EmulatedError(403, SIGNATURE_ERROR_CODES[refused.reason], refused.message) from None
+        issued = self.issued.get(access_key)
+        if issued is not None and request.headers.get("X-Amz-Security-Token") != issued.session_token:
             raise EmulatedError(
-                403, "InvalidSignatureException", "Credential should be scoped to correct service: 'finspace-api'"
+                403, "UnrecognizedClientException", "The security token included in the request is invalid"
             )
-        return match["key"]
+        return access_key
+
+    def _secret_of(self, access_key: str) -> str | None:
+        issued = self.issued.get(access_key)
+        return issued.secret_access_key if issued is not None else self.role_keys.get(access_key)
 
     def _authorize_data_call(self, access_key: str) -> None:
         issued = self.issued.get(access_key)
         if issued is not None and issued.expires_at <= time.time():
             self.data_calls_with_expired_keys += 1
-        if not self.enforce_issued_credentials:
-            return
-        if issued is None or issued.expires_at <= time.time():
+            raise EmulatedError(403, "ExpiredTokenException", "The security token included in the request is expired")
+        if self.enforce_issued_credentials and issued is None:
             raise EmulatedError(403, "AccessDeniedException", "User is not authorized to perform this action")
 
     def _inject_faults(self) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from finspace_users.sessions import reset_role_session
 from localdev.invoke import LocalFunction
 from localdev.stack import LocalStack
 from localdev.template import functions
@@ -77,3 +78,41 @@ def test_role_credentials_that_finspace_refuses_are_a_502(enforcing_emulator: Lo
     problem = problem_of(response, event)
     assert problem["type"] == "urn:finspace-users:problem:upstream-access-denied"
     assert "not authorized" not in problem["detail"]  # FinSpace's own words stay inside
+
+
+def test_role_key_with_the_wrong_secret_is_a_502(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """FinSpace recomputes the signature: the right key id with the wrong secret fails."""
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-role-secret")
+    reset_role_session()
+    function = get_user_function(stack, "")
+    event = get_user_event(stack, 0)
+    try:
+        response = function.invoke(event)
+    finally:
+        monkeypatch.undo()
+        reset_role_session()
+
+    assert response["statusCode"] == 502
+    problem = problem_of(response, event)
+    assert problem["type"] == "urn:finspace-users:problem:upstream-access-denied"
+    assert "signature" not in problem["detail"].lower()
+
+
+def test_data_call_signed_with_an_expired_finspace_key_is_a_502(
+    enforcing_emulator: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The emulator's keys die sooner than the 60 minutes this client relies on."""
+    stack = enforcing_emulator
+    monkeypatch.setenv("FINSPACE_CREDENTIAL_SECONDS", "3600")
+    function = get_user_function(stack, "env-test")
+    assert function.invoke(get_user_event(stack, 0))["statusCode"] == 200
+    time.sleep(LIFETIME_SECONDS + 0.2)
+    event = get_user_event(stack, 1)
+
+    response = function.invoke(event)
+
+    assert response["statusCode"] == 502
+    problem = problem_of(response, event)
+    assert problem["type"] == "urn:finspace-users:problem:upstream-access-denied"
+    assert "expired" not in problem["detail"]
+    assert stack.emulator.data_calls_with_expired_keys == 1

@@ -1,6 +1,8 @@
 """The emulator answers like FinSpace: boto3 1.43.116 parses every answer into the
-modeled shapes and exceptions, and unsigned or mis-scoped requests are refused."""
+modeled shapes and exceptions, and it recomputes every signature, refusing unsigned,
+mis-scoped, badly signed and expired-token requests as AWS does."""
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,7 +11,9 @@ import pytest
 import requests
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
+from botocore.config import Config
 from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
 
 from localdev.emulator import FinSpaceEmulator
 
@@ -18,7 +22,7 @@ KEYS = Credentials("AKIDEXAMPLE", "secret")
 
 @pytest.fixture(scope="module")
 def emulator() -> FinSpaceEmulator:
-    return FinSpaceEmulator(user_count=30, seed=7)
+    return FinSpaceEmulator(user_count=30, seed=7, role_keys={KEYS.access_key: KEYS.secret_key})
 
 
 @pytest.fixture(scope="module")
@@ -27,15 +31,21 @@ def endpoint(emulator: FinSpaceEmulator) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def client(endpoint: str) -> Any:
+def client_signing_with(endpoint: str, access_key: str, secret_key: str, token: str | None = None) -> Any:
     return boto3.client(
         "finspace-data",
         region_name="us-east-1",
         endpoint_url=endpoint,
-        aws_access_key_id=KEYS.access_key,
-        aws_secret_access_key=KEYS.secret_key,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        aws_session_token=token,
+        config=Config(retries={"total_max_attempts": 1}),
     )
+
+
+@pytest.fixture
+def client(endpoint: str) -> Any:
+    return client_signing_with(endpoint, KEYS.access_key, KEYS.secret_key)
 
 
 def signed_get(url: str, service: str = "finspace-api") -> requests.Response:
@@ -136,3 +146,40 @@ def test_fault_knobs_throttle_and_fail(endpoint: str, emulator: FinSpaceEmulator
         requests.post(f"{endpoint}/_emulator/faults", json={"error_rate": 0.0}, timeout=10)
     assert failed.status_code == 500
     assert failed.headers["x-amzn-ErrorType"] == "InternalServerException"
+
+
+def error_code_of(call: Any) -> tuple[int, str]:
+    with pytest.raises(ClientError) as refused:
+        call()
+    response = refused.value.response
+    return response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Code"]
+
+
+def test_data_call_signed_with_the_wrong_secret_is_refused(endpoint: str) -> None:
+    wrong = client_signing_with(endpoint, KEYS.access_key, "not-the-secret")
+
+    assert error_code_of(lambda: wrong.list_users(maxResults=1)) == (403, "InvalidSignatureException")
+
+
+def test_data_call_signed_with_an_unknown_key_is_refused(endpoint: str) -> None:
+    unknown = client_signing_with(endpoint, "AKIDUNKNOWN", KEYS.secret_key)
+
+    assert error_code_of(lambda: unknown.list_users(maxResults=1)) == (403, "UnrecognizedClientException")
+
+
+def test_issued_key_signs_data_calls_until_it_expires(client: Any, endpoint: str, emulator: FinSpaceEmulator) -> None:
+    emulator.credential_lifetime_seconds = 1
+    try:
+        issued = client.get_programmatic_access_credentials(environmentId="env-1")["credentials"]
+    finally:
+        emulator.credential_lifetime_seconds = None
+    finspace_keys = client_signing_with(
+        endpoint, issued["accessKeyId"], issued["secretAccessKey"], issued["sessionToken"]
+    )
+    assert len(finspace_keys.list_users(maxResults=1)["users"]) == 1
+    wrong_token = client_signing_with(endpoint, issued["accessKeyId"], issued["secretAccessKey"], "forged")
+    assert error_code_of(lambda: wrong_token.list_users(maxResults=1)) == (403, "UnrecognizedClientException")
+
+    time.sleep(1.1)
+
+    assert error_code_of(lambda: finspace_keys.list_users(maxResults=1)) == (403, "ExpiredTokenException")

@@ -85,6 +85,10 @@ def test_bad_user_id_is_400_without_calling_finspace(
         ("ResourceNotFoundException", 404, 404, "user-not-found"),
         ("ThrottlingException", 429, 429, "throttled"),
         ("AccessDeniedException", 403, 502, "upstream-access-denied"),
+        # FinSpace refusing a signature or token is refusing our credentials too.
+        ("InvalidSignatureException", 403, 502, "upstream-access-denied"),
+        ("ExpiredTokenException", 403, 502, "upstream-access-denied"),
+        ("UnrecognizedClientException", 403, 502, "upstream-access-denied"),
         ("InternalServerException", 500, 502, "upstream-error"),
         ("SomethingNewException", 503, 502, "upstream-error"),
     ],

@@ -102,7 +102,12 @@ def problem_for_exception(error: Exception) -> Problem:
     if isinstance(error, PageInProgressError):
         return REQUEST_IN_PROGRESS
     if isinstance(error, ClientError):
-        return _BY_FINSPACE_ERROR_CODE.get(error.response.get("Error", {}).get("Code", ""), UPSTREAM_ERROR)
+        code = error.response.get("Error", {}).get("Code", "")
+        # Every 403 means FinSpace refused our credentials: AccessDenied, or a signature
+        # or token it rejects (InvalidSignature, ExpiredToken, UnrecognizedClient, ...).
+        if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 403:
+            return UPSTREAM_ACCESS_DENIED
+        return _BY_FINSPACE_ERROR_CODE.get(code, UPSTREAM_ERROR)
     if isinstance(error, (ReadTimeoutError, ConnectTimeoutError)):
         return UPSTREAM_TIMEOUT
     if isinstance(error, EndpointConnectionError):
