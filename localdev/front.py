@@ -9,12 +9,14 @@ import base64
 import time
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
 from werkzeug.wrappers import Request, Response
 
 from localdev.invoke import LocalFunction
+from localdev.sigv4 import SignatureError, verify
 from localdev.template import resources_of_type, route_pattern
 
 STAGE = "local"
@@ -72,10 +74,25 @@ def rest_proxy_event(
     }
 
 
-class LocalApi:
-    """WSGI app standing in for the template's REST API."""
+@dataclass(frozen=True)
+class CallerKey:
+    """The one key pair the front accepts, as API Gateway's AWS_IAM accepts IAM's."""
 
-    def __init__(self, local_functions: dict[str, LocalFunction]) -> None:
+    access_key: str
+    secret_key: str
+    region: str
+
+
+# API Gateway's answer to each refusal: the template's gateway response of that type.
+_GATEWAY_RESPONSE_FOR = {"missing": "MISSING_AUTHENTICATION_TOKEN"}
+
+
+class LocalApi:
+    """WSGI app standing in for the template's REST API. With a caller key, it refuses
+    every request not signed with it (SigV4, service execute-api), as AWS_IAM does."""
+
+    def __init__(self, local_functions: dict[str, LocalFunction], caller_key: CallerKey | None) -> None:
+        self.caller_key = caller_key
         self.routes = [
             (method, path, route_pattern(path), function)
             for function in local_functions.values()
@@ -87,6 +104,12 @@ class LocalApi:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
         raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI") or request.full_path
+        if self.caller_key is not None:
+            try:
+                self._authenticate(request, raw_uri, self.caller_key)
+            except SignatureError as refused:
+                gateway_response = _GATEWAY_RESPONSE_FOR.get(refused.reason, "INVALID_SIGNATURE")
+                return self._gateway_response(gateway_response)(environ, start_response)
         raw_path, _, raw_query = raw_uri.partition("?")
         for method, resource, pattern, function in self.routes:
             match = pattern.match(raw_path)
@@ -97,6 +120,18 @@ class LocalApi:
                 )
                 return self._respond(function.invoke(event))(environ, start_response)
         return self._gateway_response("MISSING_AUTHENTICATION_TOKEN")(environ, start_response)
+
+    @staticmethod
+    def _authenticate(request: Request, raw_uri: str, caller_key: CallerKey) -> None:
+        verify(
+            request.method,
+            f"{request.scheme}://{request.host}{raw_uri}",
+            request.headers,
+            request.get_data(),
+            service="execute-api",
+            region=caller_key.region,
+            secret_for={caller_key.access_key: caller_key.secret_key}.get,
+        )
 
     @staticmethod
     def _gateway_response(response_type: str) -> Response:

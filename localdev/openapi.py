@@ -38,7 +38,12 @@ def generate() -> dict[str, Any]:
             "sigv4": APIKey(
                 name="Authorization",
                 in_=APIKeyIn.header,
-                description="AWS Signature Version 4 (API Gateway AWS_IAM authorization).",
+                description=(
+                    "AWS Signature Version 4 (API Gateway's AWS_IAM authorization): signed for service "
+                    "execute-api in the stack's region (us-east-1 for make run) with a key the caller "
+                    "holds (make run: its shell's AWS_ACCESS_KEY_ID, else testing), and an X-Amz-Date "
+                    "within 5 minutes. Anything else gets a 403 forbidden problem."
+                ),
             )
         },
         security=[{"sigv4": []}],
@@ -48,6 +53,8 @@ def generate() -> dict[str, Any]:
         merge.add_schema(function.module.app.get_openapi_schema())
     # Through Powertools' OpenAPI model: validated, and its objects turned into JSON.
     schema: dict[str, Any] = json.loads(merge.get_openapi_json_schema())
+    # API Gateway's own marker for a SigV4 scheme, as its OpenAPI export writes it.
+    schema["components"]["securitySchemes"]["sigv4"]["x-amazon-apigateway-authtype"] = "awsSigv4"
     return _without_powertools_422(schema)
 
 

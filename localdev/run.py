@@ -2,12 +2,13 @@
 
 import argparse
 import logging
+import os
 import signal
 from types import FrameType
 
 from werkzeug.serving import make_server
 
-from localdev.front import LocalApi
+from localdev.front import CallerKey, LocalApi
 from localdev.invoke import load_functions
 from localdev.stack import local_stack
 
@@ -19,6 +20,8 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=3000, help="API front port")
+    parser.add_argument("--finspace-port", type=int, default=9010, help="FinSpace emulator port")
+    parser.add_argument("--moto-port", type=int, default=9020, help="moto (DynamoDB and S3) port")
     parser.add_argument("--users", type=int, default=50, help="seeded FinSpace users")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument(
@@ -26,20 +29,51 @@ def main() -> None:
         action="store_true",
         help="FinSpace credential exchange on: the emulator accepts only keys it issued",
     )
+    parser.add_argument(
+        "--no-auth",
+        action="store_true",
+        help="serve unsigned requests too (API Gateway's AWS_IAM check off); never what AWS does",
+    )
     args = parser.parse_args()
+    # Read before the stack sets the functions' own (role) credentials in this process.
+    from_shell = "AWS_SECRET_ACCESS_KEY" in os.environ
+    caller_key = CallerKey(
+        os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
+        os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"),
+        os.environ.get("AWS_REGION", "us-east-1"),
+    )
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     # Ctrl-C, and `kill` from a supervisor, both end in the same clean shutdown.
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
 
-    with local_stack(user_count=args.users, seed=args.seed) as stack:
+    with local_stack(
+        user_count=args.users, seed=args.seed, finspace_port=args.finspace_port, moto_port=args.moto_port
+    ) as stack:
         env_vars = stack.env_vars
         if args.enforce_credentials:
             stack.emulator.enforce_issued_credentials = True
             env_vars["Parameters"]["FINSPACE_ENVIRONMENT_ID"] = "local-environment"
-        api = make_server("127.0.0.1", args.port, LocalApi(load_functions(env_vars)), threaded=True)
+        front = LocalApi(load_functions(env_vars), None if args.no_auth else caller_key)
+        api = make_server("127.0.0.1", args.port, front, threaded=True)
         base = f"http://127.0.0.1:{args.port}"
         first_user = stack.emulator.directory.user_at(0)["userId"]
+        if args.no_auth:
+            sign = ""
+            auth_banner = (
+                "\n!! --no-auth: requests are NOT checked for a SigV4 signature. API Gateway (AWS_IAM)\n"
+                "!! refuses every unsigned request in AWS: do not rely on this mode.\n"
+            )
+        else:
+            # A real secret from this shell's environment is named, never printed.
+            secret = "$AWS_SECRET_ACCESS_KEY" if from_shell else caller_key.secret_key
+            sign = f' --aws-sigv4 "aws:amz:{caller_key.region}:execute-api" --user "{caller_key.access_key}:{secret}"'
+            auth_banner = (
+                "\nSigV4 required, as API Gateway's AWS_IAM requires it: service execute-api, "
+                f"region {caller_key.region},\naccess key {caller_key.access_key}, secret {secret} "
+                "(this shell's AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, else testing/testing).\n"
+                "Unsigned or badly signed requests get 403 forbidden; --no-auth turns the check off.\n"
+            )
         print(
             f"""
 finspace-users is running locally ({args.users} seeded users, seed {args.seed}):
@@ -47,11 +81,12 @@ finspace-users is running locally ({args.users} seeded users, seed {args.seed}):
   FinSpace emulator  {stack.finspace_url}
   moto (DynamoDB/S3) {stack.moto_url}
 
+{auth_banner}
 Try:
-  curl -s '{base}/users?maxResults=5'
-  curl -s '{base}/users/{first_user}'
-  curl -s '{base}/users/no-such-user'
-  curl -s '{base}/users?maxResults=500'
+  curl -s{sign} '{base}/users?maxResults=5'
+  curl -s{sign} '{base}/users/{first_user}'
+  curl -s{sign} '{base}/users/no-such-user'
+  curl -s{sign} '{base}/users?maxResults=500'
 
 Ctrl-C stops everything.
 """,

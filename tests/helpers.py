@@ -3,10 +3,16 @@
 import json
 from typing import Any
 
-from localdev.front import rest_proxy_event
+from localdev.front import CallerKey, rest_proxy_event
+from localdev.sigv4 import SigV4Signer
 from localdev.template import PROJECT_ROOT
 
 PROBLEM_FIELDS = {"type", "title", "status", "detail", "requestId"}
+
+# The key pair the local front accepts in the tests, as `make run` does by default, and
+# the requests auth that signs with it.
+CALLER_KEY = CallerKey("testing", "testing", "us-east-1")
+CALLER_AUTH = SigV4Signer(CALLER_KEY.access_key, CALLER_KEY.secret_key, CALLER_KEY.region)
 
 # What each file in events/ is for, and what it must get.
 EVENTS_DIR = PROJECT_ROOT / "events"

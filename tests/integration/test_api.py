@@ -10,12 +10,12 @@ import requests
 from finspace_users.observability import logger
 from localdev.stack import LocalStack
 from tests.conftest import CapturedLog
-from tests.helpers import http_problem_of
+from tests.helpers import CALLER_AUTH, http_problem_of
 from tests.integration.conftest import SEEDED_USERS
 
 
 def get(url: str, **params: Any) -> requests.Response:
-    return requests.get(url, params=params, timeout=30)
+    return requests.get(url, params=params, timeout=30, auth=CALLER_AUTH)
 
 
 def test_existing_user_is_returned_as_finspace_holds_it(api_url: str, stack: LocalStack) -> None:
@@ -61,7 +61,7 @@ def test_percent_encoded_token_survives_a_hand_built_url(api_url: str) -> None:
     token = first["nextToken"]
     encoded = token.replace("+", "%2B").replace("/", "%2F").replace("=", "%3D")
 
-    second = requests.get(f"{api_url}/users?maxResults=3&nextToken={encoded}", timeout=30)
+    second = requests.get(f"{api_url}/users?maxResults=3&nextToken={encoded}", timeout=30, auth=CALLER_AUTH)
 
     assert second.status_code == 200
     assert second.json()["users"][0]["userId"] not in {user["userId"] for user in first["users"]}

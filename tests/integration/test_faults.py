@@ -17,7 +17,7 @@ from localdev.directory import SeededDirectory
 from localdev.invoke import LocalFunction
 from localdev.stack import LocalStack
 from localdev.template import functions
-from tests.helpers import http_problem_of
+from tests.helpers import CALLER_AUTH, http_problem_of
 
 API_GATEWAY_LIMIT_SECONDS = 29
 
@@ -40,8 +40,8 @@ def test_30_percent_throttling_gives_200_or_429_never_5xx(
         for index in range(30):
             user_id = stack.emulator.directory.user_at(index)["userId"]
             for response in (
-                requests.get(f"{api_url}/users/{user_id}", timeout=30),
-                requests.get(f"{api_url}/users", params={"maxResults": 1 + index}, timeout=30),
+                requests.get(f"{api_url}/users/{user_id}", timeout=30, auth=CALLER_AUTH),
+                requests.get(f"{api_url}/users", params={"maxResults": 1 + index}, timeout=30, auth=CALLER_AUTH),
             ):
                 outcomes[response.status_code] += 1
                 if response.status_code == 429:
@@ -83,7 +83,7 @@ def test_transient_500s_are_retried_to_success(api_url: str, stack: LocalStack) 
     calls_before = stack.emulator.calls["GetUser"]
     stack.emulator.inject(transient_failures=2)
 
-    response = requests.get(f"{api_url}/users/{user['userId']}", timeout=30)
+    response = requests.get(f"{api_url}/users/{user['userId']}", timeout=30, auth=CALLER_AUTH)
 
     assert response.status_code == 200
     assert response.json() == user
@@ -94,7 +94,9 @@ def test_latency_beyond_the_read_timeout_is_504_inside_the_budget(api_url: str, 
     stack.emulator.inject(latency_seconds=3.5)  # the client's read timeout is 3 s
     started = time.monotonic()
 
-    response = requests.get(f"{api_url}/users/{stack.emulator.directory.user_at(0)['userId']}", timeout=60)
+    response = requests.get(
+        f"{api_url}/users/{stack.emulator.directory.user_at(0)['userId']}", timeout=60, auth=CALLER_AUTH
+    )
 
     elapsed = time.monotonic() - started
     print(f"FinSpace answering in 3.5 s: {response.status_code} after {elapsed:.1f} s")
@@ -106,7 +108,7 @@ def test_latency_beyond_the_read_timeout_is_504_inside_the_budget(api_url: str, 
 def test_access_denied_is_502_revealing_nothing_internal(api_url: str, stack: LocalStack) -> None:
     stack.emulator.inject(fail_list_at_offset=0, fail_list_with="AccessDeniedException")
 
-    response = requests.get(f"{api_url}/users", params={"maxResults": 42}, timeout=30)
+    response = requests.get(f"{api_url}/users", params={"maxResults": 42}, timeout=30, auth=CALLER_AUTH)
 
     assert response.status_code == 502
     body = http_problem_of(response, "upstream-access-denied")

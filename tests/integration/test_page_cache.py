@@ -13,7 +13,7 @@ import requests
 from finspace_users.page_cache import reset_page_cache
 from localdev.invoke import LocalFunction
 from localdev.stack import LOCAL_TABLE_NAME, LocalStack
-from tests.helpers import http_problem_of
+from tests.helpers import CALLER_AUTH, http_problem_of
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +35,7 @@ def list_calls(stack: LocalStack) -> int:
 
 
 def get_page(api_url: str, **params: Any) -> requests.Response:
-    response = requests.get(f"{api_url}/users", params=params, timeout=30)
+    response = requests.get(f"{api_url}/users", params=params, timeout=30, auth=CALLER_AUTH)
     assert response.status_code == 200, response.text
     return response
 
@@ -58,7 +58,11 @@ def test_key_ignores_headers_and_request_ids(api_url: str, stack: LocalStack) ->
 
     get_page(api_url, maxResults=9)
     replay = requests.get(
-        f"{api_url}/users", params={"maxResults": 9}, headers={"X-Client-Retry": "1", "User-Agent": "other"}, timeout=30
+        f"{api_url}/users",
+        params={"maxResults": 9},
+        headers={"X-Client-Retry": "1", "User-Agent": "other"},
+        timeout=30,
+        auth=CALLER_AUTH,
     )
 
     assert replay.headers["X-Cache"] == "hit"
@@ -102,7 +106,7 @@ def test_identical_request_in_progress_gets_a_retryable_429(api_url: str, stack:
     responses: list[requests.Response] = []
 
     def fetch() -> None:
-        responses.append(requests.get(f"{api_url}/users", params={"maxResults": 9}, timeout=30))
+        responses.append(requests.get(f"{api_url}/users", params={"maxResults": 9}, timeout=30, auth=CALLER_AUTH))
 
     stack.emulator.faults.latency_seconds = 1.5
     try:
