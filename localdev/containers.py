@@ -16,11 +16,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from localdev.stack import wait_until_ready
 from localdev.template import PROJECT_ROOT
 
 CONTAINERS_DIR = PROJECT_ROOT / "build" / "containers"
@@ -117,11 +117,10 @@ def container_engine() -> Iterator[dict[str, str]]:
             start_new_session=True,
         )
     try:
-        deadline = time.monotonic() + 60
-        while not _answers(docker_env):
-            if dockerd.poll() is not None or time.monotonic() > deadline:
-                raise EngineUnavailableError(f"dockerd did not start: {log_path.read_text()[-500:]}")
-            time.sleep(0.5)
+        try:
+            wait_until_ready(lambda: _answers(docker_env), dockerd, 60, "dockerd")
+        except RuntimeError:
+            raise EngineUnavailableError(f"dockerd did not start: {log_path.read_text()[-500:]}") from None
         yield docker_env
     finally:
         dockerd.terminate()

@@ -175,17 +175,8 @@ class FinSpaceEmulator:
     # -- checks and faults ---------------------------------------------------------
 
     def _authenticate(self, request: Request) -> str:
-        raw_uri = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.full_path
         try:
-            access_key = verify(
-                request.method,
-                f"{request.scheme}://{request.host}{raw_uri}",
-                request.headers,
-                request.get_data(),
-                service="finspace-api",
-                region=self.region,
-                secret_for=self._secret_of,
-            )
+            access_key = verify(request, service="finspace-api", region=self.region, secret_for=self._secret_of)
         except SignatureError as refused:
             raise EmulatedError(403, SIGNATURE_ERROR_CODES[refused.reason], refused.message) from None
         issued = self.issued.get(access_key)

@@ -16,7 +16,7 @@ from urllib.parse import unquote
 from werkzeug.wrappers import Request, Response
 
 from localdev.invoke import LocalFunction
-from localdev.sigv4 import SignatureError, verify
+from localdev.sigv4 import SignatureError, request_uri, verify
 from localdev.template import resources_of_type, route_pattern
 
 STAGE = "local"
@@ -103,14 +103,18 @@ class LocalApi:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
-        raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI") or request.full_path
         if self.caller_key is not None:
             try:
-                self._authenticate(request, raw_uri, self.caller_key)
+                verify(
+                    request,
+                    service="execute-api",
+                    region=self.caller_key.region,
+                    secret_for={self.caller_key.access_key: self.caller_key.secret_key}.get,
+                )
             except SignatureError as refused:
                 gateway_response = _GATEWAY_RESPONSE_FOR.get(refused.reason, "INVALID_SIGNATURE")
                 return self._gateway_response(gateway_response)(environ, start_response)
-        raw_path, _, raw_query = raw_uri.partition("?")
+        raw_path, _, raw_query = request_uri(request).partition("?")
         for method, resource, pattern, function in self.routes:
             match = pattern.match(raw_path)
             if match and request.method == method:
@@ -120,18 +124,6 @@ class LocalApi:
                 )
                 return self._respond(function.invoke(event))(environ, start_response)
         return self._gateway_response("MISSING_AUTHENTICATION_TOKEN")(environ, start_response)
-
-    @staticmethod
-    def _authenticate(request: Request, raw_uri: str, caller_key: CallerKey) -> None:
-        verify(
-            request.method,
-            f"{request.scheme}://{request.host}{raw_uri}",
-            request.headers,
-            request.get_data(),
-            service="execute-api",
-            region=caller_key.region,
-            secret_for={caller_key.access_key: caller_key.secret_key}.get,
-        )
 
     @staticmethod
     def _gateway_response(response_type: str) -> Response:

@@ -15,20 +15,22 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import requests
-
-from localdev.containers import CONTAINERS_DIR, bridge_gateway, container_engine, lambda_python_image
-from localdev.stack import LocalStack, local_stack
+from localdev.containers import (
+    CONTAINERS_DIR,
+    EngineUnavailableError,
+    bridge_gateway,
+    container_engine,
+    lambda_python_image,
+)
+from localdev.stack import LocalStack, free_port, http_answers, local_stack, wait_until_ready
 from localdev.template import PROJECT_ROOT, functions
 
 SAM = ".venv-sam/bin/sam"  # every path here is relative to the project root, where sam runs
@@ -84,17 +86,13 @@ class SamLocal:
     @contextmanager
     def start_api(self, port: int = 0, timeout: float = 120) -> Iterator[str]:
         """SAM's own local API on 127.0.0.1; yields its URL once it answers."""
-        port = port or _free_port()
+        port = port or free_port()
         command = sam_command("start-api", "--host", "127.0.0.1", "--port", str(port), image=self.image)
         print("$", " ".join(command), file=sys.stderr, flush=True)
         api = subprocess.Popen(command, cwd=PROJECT_ROOT, env=self.environment, start_new_session=True)  # noqa: S603
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + timeout
-            while not _listening(port):
-                if api.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"sam local start-api did not listen on {url}")
-                time.sleep(0.5)
+            wait_until_ready(lambda: http_answers(url), api, timeout, f"sam local start-api on {url}")
             yield url
         finally:
             # SAM stops its containers on SIGINT, as on Ctrl-C.
@@ -104,21 +102,6 @@ class SamLocal:
             except subprocess.TimeoutExpired:
                 api.kill()
                 api.wait()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _listening(port: int) -> bool:
-    try:
-        requests.get(f"http://127.0.0.1:{port}/", timeout=1)
-        return True
-    except requests.ConnectionError:
-        return False
 
 
 @contextmanager
@@ -132,6 +115,7 @@ def sam_local(user_count: int = 50) -> Iterator[SamLocal]:
         gateway = bridge_gateway(docker_env)
         # moto apart: its own process, as in AWS, and never the emulator's GIL.
         with local_stack(user_count=user_count, finspace_port=0, moto_port=0, host=gateway, moto_apart=True) as stack:
+            ENV_VARS_PATH.parent.mkdir(parents=True, exist_ok=True)
             ENV_VARS_PATH.write_text(json.dumps(stack.env_vars, indent=2))
             yield SamLocal(stack, docker_env, image)
 
@@ -149,17 +133,24 @@ def main() -> None:
     if args.verb == "invoke" and not args.event.is_file():
         parser.error(f"no event file {args.event}")
 
-    with sam_local(user_count=args.users) as local:
-        if args.verb == "invoke":
-            print(json.dumps(local.invoke(args.function, args.event), indent=2))
-            return
-        with local.start_api(port=args.port) as url:
-            first_user = local.stack.emulator.directory.user_at(0)["userId"]
-            print(f"\nSAM's local API: {url}")
-            print(f"  curl -s '{url}/users?maxResults=5'\n  curl -s '{url}/users/{first_user}'")
-            print("Ctrl-C stops it, its containers, the stack and any engine started for it.", flush=True)
-            with contextlib.suppress(KeyboardInterrupt):
-                signal.pause()
+    try:
+        with sam_local(user_count=args.users) as local:
+            if args.verb == "invoke":
+                print(json.dumps(local.invoke(args.function, args.event), indent=2))
+            else:
+                serve_api(local, args.port)
+    except (EngineUnavailableError, FileNotFoundError) as why:
+        parser.exit(1, f"sam local cannot run here: {why}\n")
+
+
+def serve_api(local: SamLocal, port: int) -> None:
+    with local.start_api(port=port) as url:
+        first_user = local.stack.emulator.directory.user_at(0)["userId"]
+        print(f"\nSAM's local API: {url}")
+        print(f"  curl -s '{url}/users?maxResults=5'\n  curl -s '{url}/users/{first_user}'")
+        print("Ctrl-C stops it, its containers, the stack and any engine started for it.", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            signal.pause()
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import requests
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from werkzeug.datastructures import Headers
+from werkzeug.wrappers import Request
 
 AUTHORIZATION_PATTERN = re.compile(
     r"^AWS4-HMAC-SHA256 Credential=(?P<key>[^/,\s]+)/(?P<date>\d{8})/(?P<region>[^/,\s]+)/(?P<service>[^/,\s]+)"
@@ -34,19 +34,22 @@ class SignatureError(Exception):
         self.reason, self.message = reason, message
 
 
+def request_uri(request: Request) -> str:
+    """The path and query as the client sent them, percent-encoding and all."""
+    uri: str = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.full_path
+    return uri
+
+
 def verify(
-    method: str,
-    url: str,
-    headers: Headers,
-    body: bytes,
+    request: Request,
     *,
     service: str,
     region: str,
     secret_for: Callable[[str], str | None],
     now: datetime | None = None,
 ) -> str:
-    """The access key that signed this request, or SignatureError. url is the request
-    as sent: scheme, Host, and the path and query still percent-encoded."""
+    """The access key that signed this request, or SignatureError."""
+    headers = request.headers
     header = headers.get("Authorization")
     if not header:
         raise SignatureError("missing", "Missing Authentication Token")
@@ -70,10 +73,15 @@ def verify(
     signed_names = match["signed"].split(";")
     if "host" not in signed_names or any(name not in headers for name in signed_names):
         raise SignatureError("malformed", "SignedHeaders must include host, and every signed header must be sent")
-    request = AWSRequest(method=method, url=url, data=body, headers={name: headers[name] for name in signed_names})
-    request.context["timestamp"] = amz_date
+    signed = AWSRequest(
+        method=request.method,
+        url=f"{request.scheme}://{request.host}{request_uri(request)}",
+        data=request.get_data(),
+        headers={name: headers[name] for name in signed_names},
+    )
+    signed.context["timestamp"] = amz_date
     signer = SigV4Auth(Credentials(match["key"], secret), service, region)
-    expected = signer.signature(signer.string_to_sign(request, signer.canonical_request(request)), request)
+    expected = signer.signature(signer.string_to_sign(signed, signer.canonical_request(signed)), signed)
     if not hmac.compare_digest(expected, match["signature"]):
         raise SignatureError(
             "mismatch", "The request signature we calculated does not match the signature you provided"

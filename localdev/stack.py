@@ -6,7 +6,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +32,30 @@ PROCESS_ENVIRONMENT = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "POWERTOOLS_TRACE_DISABLED": "true",
 }
+
+
+def wait_until_ready(ready: Callable[[], bool], process: subprocess.Popen[Any], timeout: float, what: str) -> None:
+    """Poll ready() until it holds; fail early when the process that should serve exits."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not start")
+        time.sleep(0.1)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def http_answers(url: str) -> bool:
+    try:
+        requests.get(url, timeout=1)
+        return True
+    except requests.ConnectionError:
+        return False
 
 
 @dataclass
@@ -84,10 +108,7 @@ def moto_in_this_process(host: str, port: int) -> Iterator[str]:
 def moto_in_its_own_process(host: str, port: int) -> Iterator[str]:
     """moto apart from the emulator, as S3 and DynamoDB are apart from FinSpace in AWS:
     in one process, moto's work on an upload would hold the emulator's GIL."""
-    if port == 0:
-        with socket.socket() as probe:
-            probe.bind((host, 0))
-            port = probe.getsockname()[1]
+    port = port or free_port(host)
     url = f"http://{host}:{port}"
     server = subprocess.Popen(  # noqa: S603 - moto's own server module, our arguments
         [sys.executable, "-m", "moto.server", "-H", host, "-p", str(port)],
@@ -95,15 +116,7 @@ def moto_in_its_own_process(host: str, port: int) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"{url}/moto-api/", timeout=1)
-                break
-            except requests.ConnectionError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"moto did not start on {url}") from None
-                time.sleep(0.05)
+        wait_until_ready(lambda: http_answers(f"{url}/moto-api/"), server, 30, f"moto on {url}")
         yield url
     finally:
         server.terminate()

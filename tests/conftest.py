@@ -28,6 +28,16 @@ os.environ["AWS_ENDPOINT_URL_S3"] = UNREACHABLE
 from finspace_users.finspace import finspace_client, reset_finspace_clients  # noqa: E402
 from finspace_users.observability import logger  # noqa: E402
 
+# Each suite's folder marks its tests, so that `pytest -m` can pick a suite.
+SUITE_MARKERS = {"tests/integration/": pytest.mark.integration, "tests/containers/": pytest.mark.containers}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for folder, marker in SUITE_MARKERS.items():
+            if item.nodeid.startswith(folder):
+                item.add_marker(marker)
+
 
 @pytest.fixture(scope="session")
 def unit_functions() -> dict[str, LocalFunction]:

@@ -16,12 +16,6 @@ from localdev.sam_local import SamLocal, sam_local
 SEEDED_USERS = 250
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if "tests/containers/" in item.nodeid:
-            item.add_marker(pytest.mark.containers)
-
-
 @pytest.fixture(scope="package")
 def local() -> Iterator[SamLocal]:
     with ExitStack() as started:

@@ -17,12 +17,6 @@ from tests.integration.pii import PiiSentinel
 SEEDED_USERS = 250
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if "tests/integration/" in item.nodeid:
-            item.add_marker(pytest.mark.integration)
-
-
 @pytest.fixture(scope="package")
 def stack() -> Iterator[LocalStack]:
     reset_finspace_clients()

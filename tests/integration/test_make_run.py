@@ -2,7 +2,6 @@
 checks SigV4 as API Gateway does, and its emulator checks the signature bytes."""
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -19,15 +18,9 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from localdev.sigv4 import SigV4Signer
+from localdev.stack import free_port
 from localdev.template import PROJECT_ROOT
 from tests.helpers import CALLER_AUTH, http_problem_of
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class RunningStack:
