@@ -60,13 +60,32 @@ def test_last_page_has_no_next_token(list_users: LocalFunction, finspace_stub: S
     [
         ("maxResults=0", "greater than or equal to 1"),
         ("maxResults=101", "less than or equal to 100"),
-        ("maxResults=-1", "greater than or equal to 1"),
-        ("maxResults=abc", "valid integer"),
-        ("maxResults=1e3", "valid integer"),
-        ("maxResults=", "valid integer"),
+        ("maxResults=-1", "whole number written with the digits 0-9 only"),
+        ("maxResults=abc", "whole number written with the digits 0-9 only"),
+        ("maxResults=1e3", "whole number written with the digits 0-9 only"),
+        ("maxResults=", "whole number written with the digits 0-9 only"),
         ("nextToken=", "at least 1 character"),
+        # FinSpace's and the OpenAPI document's integer is digits only.
+        ("maxResults=1_0", "whole number written with the digits 0-9 only"),
+        ("maxResults=%2B5", "whole number written with the digits 0-9 only"),
+        ("maxResults=%201", "whole number written with the digits 0-9 only"),
+        ("maxResults=5%20", "whole number written with the digits 0-9 only"),
+        ("maxResults=%EF%BC%95", "whole number written with the digits 0-9 only"),
     ],
-    ids=["zero", "101", "negative", "abc", "1e3", "empty", "empty-token"],
+    ids=[
+        "zero",
+        "101",
+        "negative",
+        "abc",
+        "1e3",
+        "empty",
+        "empty-token",
+        "underscore",
+        "plus",
+        "space",
+        "trailing-space",
+        "fullwidth-5",
+    ],
 )
 def test_bad_parameters_are_400_without_calling_finspace(
     list_users: LocalFunction, finspace_stub: Stubber, query: str, broken_rule: str

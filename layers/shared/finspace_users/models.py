@@ -7,7 +7,8 @@ dictionaries so that fields FinSpace did not send stay absent.
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 
 from finspace_users.finspace import USER_ID_RULES
 
@@ -16,9 +17,21 @@ UserIdParam = Annotated[
     str,
     Path(**USER_ID_RULES, description="FinSpace user id."),
 ]
+
+
+def _digits_only(value: Any) -> Any:
+    """An OpenAPI integer in a query string is digits: pydantic's int() would also take
+    "+5", " 1" and "1_0"."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise PydanticCustomError("int_digits", "must be a whole number written with the digits 0-9 only")
+    return value
+
+
 MaxResultsParam = Annotated[
     int,
-    Query(alias="maxResults", ge=1, le=100, description="Users per page, 1 to 100."),
+    Query(alias="maxResults", description="Users per page, 1 to 100."),
+    Field(ge=1, le=100),
+    BeforeValidator(_digits_only),
 ]
 NextTokenParam = Annotated[
     str | None,

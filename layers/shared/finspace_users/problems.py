@@ -115,11 +115,18 @@ def problem_for_exception(error: Exception) -> Problem:
     return INTERNAL_ERROR
 
 
+# Patterns in words: a caller should not have to read a regular expression.
+_PATTERNS_IN_WORDS = {r".*\S.*": "must contain a non-whitespace character"}
+
+
 def validation_detail(errors: list[Any]) -> str:
     """Name each bad parameter and the rule it broke, never the value it had."""
     parts = []
     for error in errors:
         location = [str(part) for part in error.get("loc", ())]
         where = f"{location[0]} parameter {location[-1]}" if len(location) > 1 else "request"
-        parts.append(f"{where}: {error.get('msg', 'is invalid')}")
+        rule = error.get("msg", "is invalid")
+        if error.get("type") == "string_pattern_mismatch":
+            rule = _PATTERNS_IN_WORDS.get(error.get("ctx", {}).get("pattern"), "does not have the required format")
+        parts.append(f"{where}: {rule}")
     return "; ".join(parts) or "The request is invalid."
