@@ -3,6 +3,7 @@ keyed on maxResults and nextToken alone."""
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,10 +11,10 @@ import boto3
 import pytest
 import requests
 
-from finspace_users.page_cache import reset_page_cache
+from finspace_users.page_cache import IN_PROGRESS_WAIT_SECONDS, reset_page_cache
 from localdev.invoke import LocalFunction
 from localdev.stack import LOCAL_TABLE_NAME, LocalStack
-from tests.helpers import CALLER_AUTH, http_problem_of
+from tests.helpers import CALLER_AUTH
 
 
 @pytest.fixture(autouse=True)
@@ -102,26 +103,61 @@ def test_zero_seconds_turns_the_cache_off(api_url: str, stack: LocalStack, empty
     assert list_calls(stack) == before + 2
 
 
-def test_identical_request_in_progress_gets_a_retryable_429(api_url: str, stack: LocalStack) -> None:
+def test_twenty_identical_requests_at_once_all_get_the_page_from_one_finspace_call(
+    api_url: str, stack: LocalStack
+) -> None:
+    """Requests that find their page being fetched wait for the record, never fail."""
+    responses: list[requests.Response] = []
+    start_together = threading.Barrier(20)
+
+    def fetch() -> None:
+        start_together.wait()
+        responses.append(requests.get(f"{api_url}/users", params={"maxResults": 7}, timeout=30, auth=CALLER_AUTH))
+
+    before = list_calls(stack)
+    stack.emulator.faults.latency_seconds = 0.5
+    try:
+        threads = [threading.Thread(target=fetch) for _ in range(20)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        stack.emulator.faults.latency_seconds = 0.0
+
+    assert [response.status_code for response in responses] == [200] * 20
+    assert len({response.content for response in responses}) == 1
+    served_by = Counter(response.headers["X-Cache"] for response in responses)
+    print(f"20 identical requests at once: {dict(served_by)}, FinSpace calls: {list_calls(stack) - before}")
+    assert served_by["miss"] == 1
+    assert set(served_by) <= {"miss", "waited", "hit"}
+    assert list_calls(stack) - before == 1
+
+
+def test_request_that_waits_in_vain_fetches_the_page_itself(api_url: str, stack: LocalStack) -> None:
+    """A first request slower than the wait bound does not hold the second one hostage."""
     responses: list[requests.Response] = []
 
     def fetch() -> None:
-        responses.append(requests.get(f"{api_url}/users", params={"maxResults": 9}, timeout=30, auth=CALLER_AUTH))
+        responses.append(requests.get(f"{api_url}/users", params={"maxResults": 6}, timeout=30, auth=CALLER_AUTH))
 
-    stack.emulator.faults.latency_seconds = 1.5
+    before = list_calls(stack)
+    stack.emulator.faults.latency_seconds = IN_PROGRESS_WAIT_SECONDS + 0.5
     try:
         first = threading.Thread(target=fetch)
         first.start()
-        time.sleep(0.5)  # the first request has recorded the page as in progress
+        time.sleep(0.3)  # the first request has recorded the page as in progress
         fetch()
         first.join()
     finally:
         stack.emulator.faults.latency_seconds = 0.0
 
-    assert sorted(response.status_code for response in responses) == [200, 429]
-    refused = next(response for response in responses if response.status_code == 429)
-    assert int(refused.headers["Retry-After"]) >= 1
-    http_problem_of(refused, "request-in-progress")
+    assert [response.status_code for response in responses] == [200, 200]
+    assert sorted(response.headers["X-Cache"] for response in responses) == ["bypass", "miss"]
+    assert responses[0].content == responses[1].content
+    assert list_calls(stack) - before == 2
+    replay = get_page(api_url, maxResults=6)
+    assert replay.headers["X-Cache"] == "hit"  # the first request's record, the only writer
 
 
 def test_missing_table_falls_back_to_finspace(api_url: str, stack: LocalStack, empty_page_cache: LocalFunction) -> None:

@@ -110,7 +110,7 @@ _PROBLEMS: dict[int, tuple[str, str, str, dict[str, Any]]] = {
     ),
     404: ("No such user", "user-not-found", "No FinSpace user has this userId.", {}),
     429: (
-        "FinSpace throttled the request, or the same page is being fetched",
+        "FinSpace kept throttling after our retries, or the API stage throttled the caller",
         "throttled",
         "FinSpace is throttling requests. Retry after the number of seconds in Retry-After.",
         {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "string"}}},
@@ -163,9 +163,11 @@ PAGE_RESPONSES = documented_responses(
         "headers": {
             "Cache-Control": NO_STORE_HEADER,
             "X-Cache": {
-                "description": "hit: replayed from the page cache; miss: fetched from FinSpace. "
-                "Absent when the cache is off.",
-                "schema": {"type": "string", "enum": ["hit", "miss"]},
+                "description": "hit: replayed from the page cache; miss: fetched from FinSpace and "
+                "recorded; waited: replayed once an identical request in progress had recorded it; "
+                "bypass: fetched from FinSpace after that request took too long. Absent when the "
+                "cache is off.",
+                "schema": {"type": "string", "enum": ["hit", "miss", "waited", "bypass"]},
             },
         },
         "content": {

@@ -20,10 +20,6 @@ PROBLEM_TYPE_PREFIX = "urn:finspace-users:problem:"
 RETRY_AFTER_SECONDS = "2"
 
 
-class PageInProgressError(Exception):
-    """Another request is fetching the same page right now."""
-
-
 @dataclass(frozen=True)
 class Problem:
     status: int
@@ -62,13 +58,6 @@ THROTTLED = Problem(
     "FinSpace is throttling requests. Retry after the number of seconds in Retry-After.",
     {"Retry-After": RETRY_AFTER_SECONDS},
 )
-REQUEST_IN_PROGRESS = Problem(
-    429,
-    "request-in-progress",
-    "Identical request in progress",
-    "The same page is being fetched for another request. Retry after the number of seconds in Retry-After.",
-    {"Retry-After": "1"},
-)
 UPSTREAM_ACCESS_DENIED = Problem(
     502,
     "upstream-access-denied",
@@ -99,8 +88,6 @@ _BY_FINSPACE_ERROR_CODE = {
 
 def problem_for_exception(error: Exception) -> Problem:
     """The caller-facing problem for a failure of a FinSpace call, or of our own code."""
-    if isinstance(error, PageInProgressError):
-        return REQUEST_IN_PROGRESS
     if isinstance(error, ClientError):
         code = error.response.get("Error", {}).get("Code", "")
         # Every 403 means FinSpace refused our credentials: AccessDenied, or a signature
