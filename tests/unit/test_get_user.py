@@ -172,3 +172,64 @@ def test_request_is_logged_once_with_route_status_and_user_id(
     joined = "\n".join(lines)
     for pii in ("Perpetua", "Thistlewood", "perpetua.thistlewood@example.com"):
         assert pii not in joined
+
+
+def lines_beside_the_request_line(powertools_log: CapturedLog) -> list[tuple[str, str]]:
+    entries = [json.loads(line) for line in powertools_log.lines()]
+    return [(entry["level"], entry["message"]) for entry in entries if entry["message"] != "request"]
+
+
+FINSPACE_FAILED = [("WARNING", "FinSpace call failed")]
+
+
+@pytest.mark.parametrize(
+    ("error_code", "finspace_status", "expected_lines"),
+    [
+        ("ResourceNotFoundException", 404, []),  # a normal answer, not a failure
+        ("ValidationException", 400, [("INFO", "FinSpace rejected the request parameters")]),
+        ("ThrottlingException", 429, FINSPACE_FAILED),
+        ("AccessDeniedException", 403, FINSPACE_FAILED),
+        ("InternalServerException", 500, FINSPACE_FAILED),
+    ],
+)
+def test_each_finspace_answer_is_logged_at_its_level(
+    get_user: LocalFunction,
+    finspace_stub: Stubber,
+    powertools_log: CapturedLog,
+    error_code: str,
+    finspace_status: int,
+    expected_lines: list[tuple[str, str]],
+) -> None:
+    finspace_stub.add_client_error("get_user", error_code, "message", finspace_status)
+
+    get_user.invoke(get_user_event("uR7fQm2LxK9pVd3sTa000042"))
+
+    assert lines_beside_the_request_line(powertools_log) == expected_lines
+
+
+@pytest.mark.parametrize(
+    ("error", "expected_lines"),
+    [
+        (ReadTimeoutError(endpoint_url="https://finspace"), FINSPACE_FAILED),
+        (EndpointConnectionError(endpoint_url="https://finspace"), FINSPACE_FAILED),
+        (RuntimeError("our bug"), [("ERROR", "Unhandled error")]),
+    ],
+    ids=["timeout", "unreachable", "our-bug"],
+)
+def test_transport_failures_and_bugs_are_logged_at_their_level(
+    get_user: LocalFunction, powertools_log: CapturedLog, error: Exception, expected_lines: list[tuple[str, str]]
+) -> None:
+    reset_finspace_clients()
+    finspace_client().meta.events.register("before-call.finspace-data.GetUser", raise_before_call(error))
+    try:
+        get_user.invoke(get_user_event("uR7fQm2LxK9pVd3sTa000042"))
+    finally:
+        reset_finspace_clients()
+
+    assert lines_beside_the_request_line(powertools_log) == expected_lines
+
+
+def test_bad_input_logs_only_the_request_line(get_user: LocalFunction, powertools_log: CapturedLog) -> None:
+    get_user.invoke(get_user_event("%20", " "))
+
+    assert lines_beside_the_request_line(powertools_log) == []

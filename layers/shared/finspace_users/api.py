@@ -18,6 +18,8 @@ from finspace_users.observability import logger
 from finspace_users.problems import (
     INTERNAL_ERROR,
     PROBLEM_CONTENT_TYPE,
+    REJECTED_BY_FINSPACE,
+    USER_NOT_FOUND,
     Problem,
     bad_request,
     problem_for_exception,
@@ -58,14 +60,7 @@ def create_app() -> APIGatewayRestResolver:
     @app.exception_handler(Exception)
     def failed_request(error: Exception) -> Response[str]:
         problem = problem_for_exception(error)
-        if problem is INTERNAL_ERROR:
-            logger.exception("Unhandled error")
-        else:
-            code = error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else None
-            logger.warning(
-                "FinSpace call failed",
-                extra={"errorType": type(error).__name__, "errorCode": code, "status": problem.status},
-            )
+        log_problem(error, problem)
         return respond(problem)
 
     @app.not_found
@@ -79,6 +74,22 @@ def create_app() -> APIGatewayRestResolver:
         return respond(route_not_found())
 
     return app
+
+
+def log_problem(error: Exception, problem: Problem) -> None:
+    """One line beside the request line, at the level the problem deserves. Operators
+    search for "FinSpace call failed" (README runbook): only FinSpace failures say it."""
+    if problem is INTERNAL_ERROR:
+        logger.exception("Unhandled error")
+        return
+    if problem is USER_NOT_FOUND:
+        return  # a normal answer: the request line's 404 says it all
+    code = error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else None
+    fields = {"errorType": type(error).__name__, "errorCode": code, "status": problem.status}
+    if problem is REJECTED_BY_FINSPACE:
+        logger.info("FinSpace rejected the request parameters", extra=fields)
+    else:
+        logger.warning("FinSpace call failed", extra=fields)
 
 
 def problem_response(problem: Problem, request_id: str | None) -> Response[str]:
