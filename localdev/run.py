@@ -4,6 +4,7 @@ import argparse
 import logging
 import os
 import signal
+import socket
 from types import FrameType
 
 from werkzeug.serving import make_server
@@ -11,6 +12,15 @@ from werkzeug.serving import make_server
 from localdev.front import CallerKey, LocalApi
 from localdev.invoke import load_functions
 from localdev.stack import local_stack
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
@@ -35,6 +45,17 @@ def main() -> None:
         help="serve unsigned requests too (API Gateway's AWS_IAM check off); never what AWS does",
     )
     args = parser.parse_args()
+    for name, port, option in (
+        ("the API front", args.port, "--port"),
+        ("the FinSpace emulator", args.finspace_port, "--finspace-port"),
+        ("moto", args.moto_port, "--moto-port"),
+    ):
+        if not port_is_free(port):
+            parser.exit(
+                1,
+                f"Port {port} ({name}) is in use, perhaps by another `make run`: stop it, or move {name} "
+                f'with RUN_ARGS="{option} <port>".\n',
+            )
     # Read before the stack sets the functions' own (role) credentials in this process.
     from_shell = "AWS_SECRET_ACCESS_KEY" in os.environ
     caller_key = CallerKey(

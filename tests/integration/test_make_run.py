@@ -2,6 +2,7 @@
 checks SigV4 as API Gateway does, and its emulator checks the signature bytes."""
 
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -127,3 +128,27 @@ def test_no_auth_serves_unsigned_requests_and_says_so_loudly() -> None:
 
     assert response.status_code == 200
     assert "--no-auth: requests are NOT checked" in stack.banner
+
+
+@pytest.mark.parametrize("option", ["--port", "--finspace-port", "--moto-port"])
+def test_a_port_in_use_fails_fast_with_one_line_naming_it_and_its_option(option: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        ports = {"--port": free_port(), "--finspace-port": free_port(), "--moto-port": free_port(), option: port}
+        command = [sys.executable, "-m", "localdev.run", *(str(part) for pair in ports.items() for part in pair)]
+
+        started = time.monotonic()
+        completed = subprocess.run(  # noqa: S603 - our own module
+            command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60, check=False
+        )
+
+    assert completed.returncode == 1
+    assert time.monotonic() - started < 30
+    assert completed.stdout == ""
+    message = completed.stderr.strip()
+    assert len(message.splitlines()) == 1
+    assert f"Port {port}" in message
+    assert f"{option} <port>" in message
+    assert "Traceback" not in completed.stderr
