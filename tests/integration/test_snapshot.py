@@ -3,6 +3,7 @@ DynamoDB over real HTTP."""
 
 import hashlib
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -99,6 +100,8 @@ def test_summary_counts_match_the_seeded_data(list_users: LocalFunction, thousan
     )
     assert 0 < summary["dormantUsers"] < USERS
     assert summary["startedAt"] <= summary["finishedAt"]
+    for written in ("scheduledTime", "startedAt", "finishedAt"):  # one UTC form everywhere
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", summary[written]), written
 
 
 def test_duplicate_tick_returns_the_stored_summary_without_calling_finspace(
@@ -115,6 +118,8 @@ def test_duplicate_tick_returns_the_stored_summary_without_calling_finspace(
 
     assert stack.emulator.calls["ListUsers"] == calls
     assert again == same_tick_other_zone == classic == first
+    # Byte for byte, as Lambda serialises a function's result: key order included.
+    assert json.dumps(again) == json.dumps(first)
 
 
 def test_new_tick_makes_a_new_snapshot(

@@ -10,7 +10,7 @@ and sends to the failure destination. Its message is an RFC 9457 problem in JSON
 
 import json
 from collections.abc import Collection, Mapping
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -21,6 +21,11 @@ from finspace_users.observability import logger
 from finspace_users.problems import unsupported_event
 
 
+def utc_timestamp(moment: datetime) -> str:
+    """The one form of every time this service writes: UTC, to the second, with Z."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 class SnapshotRequest(BaseModel):
     action: Literal["snapshot"]
     scheduledTime: AwareDatetime  # noqa: N815 - Scheduler's input field
@@ -28,7 +33,7 @@ class SnapshotRequest(BaseModel):
     @property
     def tick(self) -> str:
         """The scheduled time in one canonical form: the snapshot's key and identity."""
-        return self.scheduledTime.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return utc_timestamp(self.scheduledTime)
 
 
 class CanaryRequest(BaseModel):

@@ -30,7 +30,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from finspace_users.finspace import finspace_batch_client, list_users_page
 from finspace_users.idempotency import idempotency_store
 from finspace_users.observability import logger, metrics
-from finspace_users.schedule import SnapshotRequest
+from finspace_users.schedule import SnapshotRequest, utc_timestamp
 from finspace_users.sessions import role_session
 
 PAGE_SIZE = 100
@@ -117,7 +117,9 @@ def sweep(scheduled_time: datetime, tick: str) -> dict[str, Any]:
         users_object.abort()
         raise
 
-    summary = tally.summary(tick, started_at, users_object.key)
+    # Keys sorted, as the idempotency store keeps them: a replayed tick's summary is then
+    # byte for byte the one first returned and the one in summary.json.
+    summary: dict[str, Any] = json.loads(json.dumps(tally.summary(tick, started_at, users_object.key), sort_keys=True))
     _s3().put_object(
         Bucket=users_object.bucket,
         Key=prefix + "summary.json",
@@ -217,8 +219,8 @@ class _Tally:
             "apiAccessEnabled": self.api_access_enabled,
             "dormantUsers": self.dormant,
             "pages": self.pages,
-            "startedAt": started_at.isoformat(timespec="seconds"),
-            "finishedAt": datetime.now(UTC).isoformat(timespec="seconds"),
+            "startedAt": utc_timestamp(started_at),
+            "finishedAt": utc_timestamp(datetime.now(UTC)),
             "usersObject": {"key": users_key, "sha256": self.digest.hexdigest(), "bytes": self.bytes},
         }
 
