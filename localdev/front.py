@@ -6,6 +6,7 @@ Like API Gateway REST, ``path`` keeps its percent-encoding while ``pathParameter
 """
 
 import base64
+import json
 import time
 import uuid
 from collections.abc import Iterable
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from localdev.invoke import LocalFunction
@@ -20,6 +22,34 @@ from localdev.sigv4 import SignatureError, request_uri, verify
 from localdev.template import resources_of_type, route_pattern
 
 STAGE = "local"
+# API Gateway's quota for the length of a request URL; longer ones are refused here.
+MAX_URL_CHARACTERS = 8192
+# Problem types of the statuses the HTTP server itself answers, before any function.
+SERVER_PROBLEM_SLUGS = {400: "bad-request", 414: "uri-too-long", 431: "request-header-fields-too-large"}
+
+
+def server_problem(status: int, detail: str) -> bytes:
+    slug = SERVER_PROBLEM_SLUGS.get(status, "bad-request")
+    title = slug.replace("-", " ").capitalize()
+    problem = {"type": f"urn:finspace-users:problem:{slug}", "title": title, "status": status, "detail": detail}
+    return json.dumps({**problem, "requestId": str(uuid.uuid4())}).encode()
+
+
+class ProblemRequestHandler(WSGIRequestHandler):
+    """The HTTP server's own answers (a malformed request line, an oversized one, too many
+    header bytes) as RFC 9457 problems with no-store, like every other answer."""
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        body = server_problem(code, message or self.responses.get(code, ("Bad request",))[0])
+        self.log_error("code %d, message %s", code, message)
+        self.send_response(code, message)
+        self.send_header("Content-Type", "application/problem+json")
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
 
 def _query_parameters(raw_query: str) -> tuple[dict[str, str] | None, dict[str, list[str]] | None]:
@@ -103,6 +133,12 @@ class LocalApi:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
+        if len(request_uri(request)) > MAX_URL_CHARACTERS:
+            detail = f"The URL is longer than the {MAX_URL_CHARACTERS:,} characters API Gateway accepts."
+            response = Response(server_problem(414, detail), status=414)
+            response.headers.clear()
+            response.headers.update({"Content-Type": "application/problem+json", "Cache-Control": "no-store"})
+            return response(environ, start_response)
         if self.caller_key is not None:
             try:
                 verify(
@@ -150,3 +186,8 @@ class LocalApi:
             for value in values:
                 response.headers.add(name, value)
         return response
+
+
+def front_server(front: LocalApi, port: int) -> BaseWSGIServer:
+    """The front on 127.0.0.1 (port 0 picks one), answering its own errors as problems."""
+    return make_server("127.0.0.1", port, front, threaded=True, request_handler=ProblemRequestHandler)

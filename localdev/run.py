@@ -7,9 +7,7 @@ import signal
 import socket
 from types import FrameType
 
-from werkzeug.serving import make_server
-
-from localdev.front import CallerKey, LocalApi
+from localdev.front import CallerKey, LocalApi, front_server
 from localdev.invoke import load_functions
 from localdev.stack import local_stack
 
@@ -76,7 +74,7 @@ def main() -> None:
             stack.emulator.enforce_issued_credentials = True
             env_vars["Parameters"]["FINSPACE_ENVIRONMENT_ID"] = "local-environment"
         front = LocalApi(load_functions(env_vars), None if args.no_auth else caller_key)
-        api = make_server("127.0.0.1", args.port, front, threaded=True)
+        api = front_server(front, args.port)
         base = f"http://127.0.0.1:{args.port}"
         first_user = stack.emulator.directory.user_at(0)["userId"]
         if args.no_auth:

@@ -5,10 +5,9 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from werkzeug.serving import make_server
 
 from finspace_users.finspace import reset_finspace_clients
-from localdev.front import LocalApi
+from localdev.front import LocalApi, front_server
 from localdev.invoke import LocalFunction, load_functions
 from localdev.stack import LocalStack, local_stack
 from tests.helpers import CALLER_KEY
@@ -32,7 +31,7 @@ def stack_functions(stack: LocalStack) -> dict[str, LocalFunction]:
 
 @pytest.fixture(scope="package")
 def api_url(stack_functions: dict[str, LocalFunction]) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, LocalApi(stack_functions, CALLER_KEY), threaded=True)
+    server = front_server(LocalApi(stack_functions, CALLER_KEY), 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"

@@ -1,0 +1,75 @@
+"""Every answer of the local front is an RFC 9457 problem with no-store, including the
+ones its HTTP server gives before any function runs."""
+
+import json
+import socket
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+from tests.helpers import CALLER_AUTH, PROBLEM_FIELDS, http_problem_of
+
+
+def raw_exchange(api_url: str, request: bytes) -> tuple[int, dict[str, str], dict[str, Any]]:
+    """Send bytes no HTTP client would, and parse the answer by hand."""
+    address = urlsplit(api_url)
+    with socket.create_connection((address.hostname, address.port), timeout=30) as connection:
+        connection.sendall(request)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = {name.lower(): value.strip() for name, _, value in (line.partition(":") for line in header_lines)}
+    return int(status_line.split()[1]), headers, json.loads(body)
+
+
+def check_problem(status: int, headers: dict[str, str], body: dict[str, Any], slug: str) -> None:
+    assert headers["content-type"] == "application/problem+json"
+    assert headers["cache-control"] == "no-store"
+    assert set(body) == PROBLEM_FIELDS
+    assert body["status"] == status
+    assert body["type"] == f"urn:finspace-users:problem:{slug}"
+    assert body["requestId"]
+
+
+@pytest.mark.parametrize("length", [10_000, 100_000])
+def test_url_longer_than_api_gateway_accepts_is_a_414_problem(api_url: str, length: int) -> None:
+    path = "/users/" + "x" * length
+
+    status, headers, body = raw_exchange(api_url, f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+
+    assert status == 414
+    check_problem(status, headers, body, "uri-too-long")
+
+
+def test_url_up_to_the_limit_reaches_the_api(api_url: str) -> None:
+    response = requests.get(f"{api_url}/users?maxResults=2&pad={'x' * 8000}", auth=CALLER_AUTH, timeout=30)
+
+    assert response.status_code == 200
+
+
+def test_malformed_request_line_is_a_400_problem(api_url: str) -> None:
+    status, headers, body = raw_exchange(api_url, b"GET /users two-targets HTTP/1.1\r\nHost: x\r\n\r\n")
+
+    assert status == 400
+    check_problem(status, headers, body, "bad-request")
+
+
+def test_too_many_headers_is_a_431_problem(api_url: str) -> None:
+    many = "".join(f"X-Filler-{index}: {index}\r\n" for index in range(150))
+
+    status, headers, body = raw_exchange(api_url, f"GET /users HTTP/1.1\r\nHost: x\r\n{many}\r\n".encode())
+
+    assert status == 431
+    check_problem(status, headers, body, "request-header-fields-too-large")
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"])
+def test_undeclared_method_is_api_gateways_403_problem(api_url: str, method: str) -> None:
+    response = requests.request(method, f"{api_url}/users", auth=CALLER_AUTH, timeout=30)
+
+    assert response.status_code == 403
+    http_problem_of(response, "forbidden")
