@@ -61,21 +61,29 @@ def _stack(users: int, seed: int) -> Iterator[tuple[dict[str, Any], Callable[[],
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=1000, help="seeded users, when it starts its own stack")
-    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--users", type=int, help="seeded users of the stack it starts (default 1000); not with a running stack"
+    )
+    parser.add_argument("--seed", type=int, help="seed of the stack it starts (default 42); not with a running stack")
     parser.add_argument(
         "--scheduled-time",
         default=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:00Z"),
         help="the tick to snapshot (default: this minute); the same tick twice is taken once",
     )
     args = parser.parse_args()
+    if _running_stack_answers() and (args.users is not None or args.seed is not None):
+        parser.error(
+            "--users and --seed shape a stack that make snapshot starts itself, but a `make run` stack is "
+            "running on 127.0.0.1:9010 and would be snapshotted as it is. Stop it, or drop those options."
+        )
     console = Console()
     # The progress bar and the summary are the output: no request or metric lines.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
     warnings.filterwarnings("ignore", message="No application metrics to publish")
 
-    with _stack(args.users, args.seed) as (env_vars, state, label):
+    users, seed = 1000 if args.users is None else args.users, 42 if args.seed is None else args.seed
+    with _stack(users, seed) as (env_vars, state, label):
         env_vars["Parameters"]["POWERTOOLS_LOG_LEVEL"] = "WARNING"
         console.print(f"Snapshot of tick {args.scheduled_time} against {label}")
         function = LocalFunction(functions()["ListUsersFunction"], env_vars)
