@@ -26,6 +26,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.artifact import BARE_BUILD, OUR_BUILD, deploy
+from localdev import cli_description
 from localdev.directory import SeededDirectory
 from localdev.front import rest_proxy_event
 from localdev.invoke import LocalFunction, function_environment, load_functions
@@ -352,7 +353,7 @@ def compile_our_code() -> None:
 
 def main() -> None:
     compile_our_code()
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=cli_description(__doc__))
     parser.add_argument("--quick", action="store_true", help="fewer runs and no 100,000-user snapshot")
     args = parser.parse_args()
     console = Console(width=120)

@@ -2,3 +2,8 @@
 
 Never shipped to Lambda.
 """
+
+
+def cli_description(doc: str | None) -> str:
+    """A tool's --help description: its docstring's whole first paragraph, on one line."""
+    return " ".join((doc or "").split("\n\n")[0].split())

@@ -34,6 +34,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from localdev import cli_description
 from localdev.directory import SeededDirectory
 from localdev.sigv4 import SignatureError, verify
 
@@ -299,12 +300,18 @@ def _error_response(error: EmulatedError) -> Response:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=9010)
+    parser = argparse.ArgumentParser(description=cli_description(__doc__))
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=9010, help="port to listen on")
     parser.add_argument("--users", type=int, default=50, help="how many seeded users")
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--enforce-issued-credentials", action="store_true")
+    parser.add_argument(
+        "--seed", type=int, default=42, help="seed of the generated users (the same seed, the same users)"
+    )
+    parser.add_argument(
+        "--enforce-issued-credentials",
+        action="store_true",
+        help="accept data calls only when signed with a live key issued by GetProgrammaticAccessCredentials",
+    )
     args = parser.parse_args()
     emulator = FinSpaceEmulator(args.users, args.seed, enforce_issued_credentials=args.enforce_issued_credentials)
     print(f"FinSpace Data emulator with {args.users} users on http://{args.host}:{args.port}", flush=True)

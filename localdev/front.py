@@ -22,8 +22,6 @@ from localdev.sigv4 import SignatureError, request_uri, verify
 from localdev.template import resources_of_type, route_pattern
 
 STAGE = "local"
-# API Gateway's quota for the length of a request URL; longer ones are refused here.
-MAX_URL_CHARACTERS = 8192
 # Problem types of the statuses the HTTP server itself answers, before any function.
 SERVER_PROBLEM_SLUGS = {400: "bad-request", 414: "uri-too-long", 431: "request-header-fields-too-large"}
 
@@ -133,12 +131,6 @@ class LocalApi:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
-        if len(request_uri(request)) > MAX_URL_CHARACTERS:
-            detail = f"The URL is longer than the {MAX_URL_CHARACTERS:,} characters API Gateway accepts."
-            response = Response(server_problem(414, detail), status=414)
-            response.headers.clear()
-            response.headers.update({"Content-Type": "application/problem+json", "Cache-Control": "no-store"})
-            return response(environ, start_response)
         if self.caller_key is not None:
             try:
                 verify(

@@ -12,9 +12,12 @@ import argparse
 import contextlib
 import importlib.util
 import json
+import logging
 import os
 import sys
+import time
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,20 +33,23 @@ LAYER_SOURCE_DIRS = [PROJECT_ROOT / "layers" / "shared"]
 
 @dataclass
 class LocalContext:
-    """The parts of the Lambda context object that Powertools reads."""
+    """The parts of the Lambda context object that Powertools reads, valued from the
+    template as Lambda values them."""
 
     function_name: str
-    memory_limit_in_mb: int = 512
+    memory_limit_in_mb: int
+    timeout_seconds: int
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     log_group_name: str = ""
     log_stream_name: str = ""
+    started: float = field(default_factory=time.monotonic)
 
     @property
     def invoked_function_arn(self) -> str:
         return f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
 
     def get_remaining_time_in_millis(self) -> int:
-        return 25_000
+        return int((self.timeout_seconds - (time.monotonic() - self.started)) * 1000)
 
 
 def function_environment(spec: FunctionSpec, env_vars: dict[str, Any]) -> dict[str, str]:
@@ -88,7 +94,8 @@ class LocalFunction:
     def invoke(self, event: Any) -> Any:
         # Both functions share this process; give each call its own declared environment.
         os.environ.update(self.environment)
-        return self.handler(event, LocalContext(self.spec.logical_id))
+        context = LocalContext(self.spec.logical_id, self.spec.memory_size_mb, self.spec.timeout_seconds)
+        return self.handler(event, context)
 
 
 def load_functions(env_vars: dict[str, Any] | None = None) -> dict[str, LocalFunction]:
@@ -112,10 +119,17 @@ def main() -> None:
         "--running", action="store_true", help="use the stack of a running `make run` instead of starting one"
     )
     args = parser.parse_args()
-    event = json.loads(args.event.read_text())
     specs = functions()
     if args.function not in specs:
         parser.error(f"no function {args.function!r} in template.yaml; choose from {', '.join(specs)}")
+    try:
+        event = json.loads(args.event.read_text())
+    except (OSError, ValueError) as unreadable:
+        parser.error(f"cannot read the event {args.event}: {unreadable}")
+    # The function's own log lines only: no server access lines, and no warning that an
+    # error path published no metric.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     # Like `sam local invoke`: the function's logs on stderr, its result on stdout.
     with contextlib.redirect_stdout(sys.stderr):
         if args.running:

@@ -13,6 +13,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, Server
 
+from localdev import cli_description
 from localdev.invoke import load_env_vars, load_functions
 from localdev.stack import PROCESS_ENVIRONMENT
 from localdev.template import PROJECT_ROOT
@@ -75,7 +76,7 @@ def render(schema: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=cli_description(__doc__))
     parser.add_argument("--check", action="store_true", help="fail if openapi.json differs from the handlers")
     args = parser.parse_args()
     rendered = render(generate())

@@ -7,6 +7,7 @@ import signal
 import socket
 from types import FrameType
 
+from localdev import cli_description
 from localdev.front import CallerKey, LocalApi, front_server
 from localdev.invoke import load_functions
 from localdev.stack import local_stack
@@ -26,12 +27,14 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=cli_description(__doc__))
     parser.add_argument("--port", type=int, default=3000, help="API front port")
     parser.add_argument("--finspace-port", type=int, default=9010, help="FinSpace emulator port")
     parser.add_argument("--moto-port", type=int, default=9020, help="moto (DynamoDB and S3) port")
     parser.add_argument("--users", type=int, default=50, help="seeded FinSpace users")
-    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--seed", type=int, default=42, help="seed of the generated users (the same seed, the same users)"
+    )
     parser.add_argument(
         "--enforce-credentials",
         action="store_true",

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from localdev import cli_description
 from localdev.containers import (
     CONTAINERS_DIR,
     EngineUnavailableError,
@@ -121,8 +122,8 @@ def sam_local(user_count: int = 50) -> Iterator[SamLocal]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    verbs = parser.add_subparsers(dest="verb", required=True)
+    parser = argparse.ArgumentParser(description=cli_description(__doc__))
+    verbs = parser.add_subparsers(dest="verb", required=True, help="what to run in containers")
     invoke = verbs.add_parser("invoke", help="invoke one function with one event, like make invoke")
     invoke.add_argument("function", choices=sorted(functions()), help="logical id in template.yaml")
     invoke.add_argument("event", type=Path, help="event JSON file, e.g. events/get_user.json")

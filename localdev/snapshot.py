@@ -1,26 +1,30 @@
 """`make snapshot`: take an access-review snapshot against the local stack, with a
-progress bar, and show its summary.
+progress bar, and show its summary. Its metrics stay silent unless --metrics names a file.
 
 Uses the stack of a running `make run` when there is one, else starts its own.
 """
 
 import argparse
+import contextlib
 import json
 import logging
 import math
 import os
+import sys
 import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import requests
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from localdev import cli_description
 from localdev.invoke import LocalFunction, load_env_vars
 from localdev.stack import PROCESS_ENVIRONMENT, local_stack
 from localdev.template import functions
@@ -60,7 +64,7 @@ def _stack(users: int, seed: int) -> Iterator[tuple[dict[str, Any], Callable[[],
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=cli_description(__doc__))
     parser.add_argument(
         "--users", type=int, help="seeded users of the stack it starts (default 1000); not with a running stack"
     )
@@ -70,20 +74,30 @@ def main() -> None:
         default=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:00Z"),
         help="the tick to snapshot (default: this minute); the same tick twice is taken once",
     )
+    parser.add_argument(
+        "--metrics", type=Path, help="write the snapshot's metrics (CloudWatch EMF lines) to this file; else none"
+    )
     args = parser.parse_args()
     if _running_stack_answers() and (args.users is not None or args.seed is not None):
         parser.error(
             "--users and --seed shape a stack that make snapshot starts itself, but a `make run` stack is "
             "running on 127.0.0.1:9010 and would be snapshotted as it is. Stop it, or drop those options."
         )
-    console = Console()
-    # The progress bar and the summary are the output: no request or metric lines.
+    # The progress bar and the summary are the output: no request or metric lines. The
+    # function prints its metrics (EMF) on stdout, so the console keeps the terminal while
+    # stdout goes to --metrics or nowhere.
+    console = Console(file=sys.stdout)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
+    if args.metrics is None:
+        os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
     warnings.filterwarnings("ignore", message="No application metrics to publish")
 
     users, seed = 1000 if args.users is None else args.users, 42 if args.seed is None else args.seed
-    with _stack(users, seed) as (env_vars, state, label):
+    with (
+        (args.metrics or Path(os.devnull)).open("w") as metrics_sink,
+        contextlib.redirect_stdout(metrics_sink),
+        _stack(users, seed) as (env_vars, state, label),
+    ):
         env_vars["Parameters"]["POWERTOOLS_LOG_LEVEL"] = "WARNING"
         console.print(f"Snapshot of tick {args.scheduled_time} against {label}")
         function = LocalFunction(functions()["ListUsersFunction"], env_vars)

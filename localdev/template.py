@@ -37,6 +37,8 @@ class FunctionSpec:
     handler_name: str
     environment: dict[str, Any]
     routes: list[tuple[str, str]]  # (method, path) from Api events
+    memory_size_mb: int
+    timeout_seconds: int
 
 
 @cache
@@ -66,7 +68,14 @@ def functions(template: dict[str, Any] | None = None) -> dict[str, FunctionSpec]
             if event["Type"] == "Api"
         ]
         specs[logical_id] = FunctionSpec(
-            logical_id, code_dir, code_dir / f"{module_name.replace('.', '/')}.py", handler_name, environment, routes
+            logical_id,
+            code_dir,
+            code_dir / f"{module_name.replace('.', '/')}.py",
+            handler_name,
+            environment,
+            routes,
+            memory_size_mb=int(properties.get("MemorySize", global_function["MemorySize"])),
+            timeout_seconds=int(properties.get("Timeout", global_function["Timeout"])),
         )
     return specs
 
