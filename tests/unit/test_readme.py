@@ -82,3 +82,13 @@ def test_with_docker_section_shows_the_command_the_container_tests_run() -> None
     for target in ("sam-invoke", "sam-api", "build-x86_64"):
         assert re.search(rf"^{target}:", MAKEFILE, re.MULTILINE), target
         assert f"make {target}" in section
+
+
+def test_errors_table_has_one_row_per_problem_type_and_each_can_happen() -> None:
+    rows = tables_in_section("### Errors")[0]
+    types = [unquoted(slug) for row in rows for slug in row[1].split(", ")]
+    assert len(types) == len(set(types)), "a problem type listed twice"
+    produced = (PROJECT_ROOT / "layers" / "shared" / "finspace_users" / "problems.py").read_text()
+    gateway = str(load_template()["Resources"]["UsersApi"]["Properties"]["GatewayResponses"])
+    for slug in types:
+        assert f'"{slug}"' in produced or f"problem:{slug}" in gateway, slug
