@@ -83,7 +83,7 @@ def main() -> None:
         if args.no_auth:
             sign = ""
             auth_banner = (
-                "\n!! --no-auth: requests are NOT checked for a SigV4 signature. API Gateway (AWS_IAM)\n"
+                "!! --no-auth: requests are NOT checked for a SigV4 signature. API Gateway (AWS_IAM)\n"
                 "!! refuses every unsigned request in AWS: do not rely on this mode.\n"
             )
         else:
@@ -91,7 +91,7 @@ def main() -> None:
             secret = "$AWS_SECRET_ACCESS_KEY" if from_shell else caller_key.secret_key
             sign = f' --aws-sigv4 "aws:amz:{caller_key.region}:execute-api" --user "{caller_key.access_key}:{secret}"'
             auth_banner = (
-                "\nSigV4 required, as API Gateway's AWS_IAM requires it: service execute-api, "
+                "SigV4 required, as API Gateway's AWS_IAM requires it: service execute-api, "
                 f"region {caller_key.region},\naccess key {caller_key.access_key}, secret {secret} "
                 "(this shell's AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, else testing/testing).\n"
                 "Unsigned or badly signed requests get 403 forbidden; --no-auth turns the check off.\n"
