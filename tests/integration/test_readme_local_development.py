@@ -1,6 +1,7 @@
 """The commands of the README's "Local development" table run as written, from a new
 user's shell: no virtual environment active, no .venv/bin on PATH."""
 
+import json
 import os
 import re
 import subprocess
@@ -64,10 +65,16 @@ def test_command_runs_as_written(command: str) -> None:
     assert "Traceback" not in completed.stderr
 
 
+def emulator_curl_lines() -> list[str]:
+    section = README.split("\n## Local development\n", 1)[1].split("\n### ", 1)[0]
+    return [line for line in re.findall(r"`(curl [^`]+)`", section) if "127.0.0.1:9010" in line]
+
+
 @pytest.mark.parametrize("command", sorted(SERVERS))
-def test_server_command_starts_as_written(command: str) -> None:
+def test_server_command_starts_as_written_and_answers_the_readmes_curl(command: str) -> None:
+    port = free_port()
     server = subprocess.Popen(  # noqa: S602 - the README's own command, on a free port
-        f"exec {command} --port {free_port()}",
+        f"exec {command} --port {port}",
         shell=True,
         cwd=PROJECT_ROOT,
         env=new_user_environment(),
@@ -78,8 +85,23 @@ def test_server_command_starts_as_written(command: str) -> None:
     try:
         assert server.stdout is not None
         first_line = server.stdout.readline()
+        answers = [
+            subprocess.run(  # noqa: S602 - the README's own command, on that port
+                line.replace("127.0.0.1:9010", f"127.0.0.1:{port}") + " --fail --silent",
+                shell=True,
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
+            for line in emulator_curl_lines()
+        ]
     finally:
         server.terminate()
         server.wait(timeout=30)
 
     assert SERVERS[command] in first_line
+    assert emulator_curl_lines()
+    for answer in answers:
+        assert answer.returncode == 0, answer.stderr
+        assert json.loads(answer.stdout)["throttle_rate"] == 0.3
