@@ -27,7 +27,7 @@ ALLOWED_CLOCK_SKEW = timedelta(minutes=5)
 
 class SignatureError(Exception):
     """Why a request's signature was refused: `reason` is one of missing, malformed,
-    wrong-scope, stale, unknown-key, mismatch and expired-key."""
+    wrong-scope, stale, unknown-key and mismatch."""
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
@@ -46,7 +46,6 @@ def verify(
     service: str,
     region: str,
     secret_for: Callable[[str], str | None],
-    now: datetime | None = None,
 ) -> str:
     """The access key that signed this request, or SignatureError."""
     headers = request.headers
@@ -65,7 +64,7 @@ def verify(
         )
     if (match["service"], match["region"]) != (service, region):
         raise SignatureError("wrong-scope", f"Credential should be scoped to region '{region}' and service '{service}'")
-    if abs((now or datetime.now(UTC)) - signed_at) > ALLOWED_CLOCK_SKEW:
+    if abs(datetime.now(UTC) - signed_at) > ALLOWED_CLOCK_SKEW:
         raise SignatureError("stale", "Signature expired: X-Amz-Date is more than 5 minutes from the server's time")
     secret = secret_for(match["key"])
     if secret is None:
