@@ -63,15 +63,7 @@ def _answers(docker_env: dict[str, str]) -> bool:
 def _apt_install(*packages: str) -> None:
     install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages]
     for command in (["apt-get", "update", "-qq"], install):
-        completed = subprocess.run(  # noqa: S603 - apt-get with our own arguments
-            command,
-            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if completed.returncode != 0:
-            raise EngineUnavailableError(f"`{' '.join(command)}` failed: {completed.stderr.strip()[-300:]}")
+        _run_or_explain(command, environment={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
 
 
 def _require_linux_root(purpose: str) -> None:
@@ -205,7 +197,8 @@ def _build_standin_image(docker_env: dict[str, str]) -> None:
             raise EngineUnavailableError(f"docker import of the stand-in failed: {imported.stderr.strip()}")
 
 
-def _run_or_explain(command: list[str]) -> None:
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+def _run_or_explain(command: list[str], environment: dict[str, str] | None = None) -> None:
+    """Run a setup step; its failure means no engine or image can be had here."""
+    completed = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)  # noqa: S603
     if completed.returncode != 0:
         raise EngineUnavailableError(f"`{' '.join(command[:3])} ...` failed: {completed.stderr.strip()[-500:]}")
