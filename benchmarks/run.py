@@ -216,28 +216,29 @@ class Bench:
         for function_name in ("GetUserFunction", "ListUsersFunction"):
             our_parts = (OUR_BUILD, function_name, ["DependenciesLayer", "SharedLayer"])
             ours = deploy(function_name, *our_parts, bytecode="as built")
-            variants = {
-                "bare": (bare, {}),
-                "bare with bytecode": (bare_compiled, {}),
-                "ours": (ours, {}),
-                "ours traced": (ours, TRACING_ON),
-                "ours without bytecode": (deploy(f"{function_name}-no-bytecode", *our_parts, bytecode="none"), {}),
-            }
             environment = {**child_environment(self.stack, function_name), "AWS_LAMBDA_FUNCTION_NAME": function_name}
+            traced = {key: value for key, value in {**environment, **TRACING_ON}.items() if value is not None}
+            variants = {
+                "bare": (bare, environment),
+                "bare with bytecode": (bare_compiled, environment),
+                "ours": (ours, environment),
+                "ours traced": (ours, traced),
+                "ours without bytecode": (
+                    deploy(f"{function_name}-no-bytecode", *our_parts, bytecode="none"),
+                    environment,
+                ),
+            }
             files_before = {name: deployment.files() for name, (deployment, _) in variants.items()}
             clear_page_cache(self.stack)
             runs: dict[str, list[float]] = {name: [] for name in variants}
             for run in range(self.cold_runs):
-                for index, (name, (deployment, extra)) in enumerate(variants.items()):
+                for index, (name, (deployment, variant_environment)) in enumerate(variants.items()):
                     # A page of its own for every call: a cold container's page cache misses.
                     event = (
                         get_user_event(user_id)
                         if function_name == "GetUserFunction"
                         else list_users_event(run * len(variants) + index + 1)
                     )
-                    variant_environment = {
-                        key: value for key, value in {**environment, **extra}.items() if value is not None
-                    }
                     runs[name].append(deployment.cold_start_ms(json.dumps(event), variant_environment))
             for name, (deployment, _) in variants.items():
                 assert deployment.files() == files_before[name], f"a run wrote into the read-only {name} artifact"
