@@ -4,13 +4,30 @@ A bad one raises InvalidEventError: a function error that Lambda reports, counts
 routes to the failure destination, whose message is an RFC 9457 problem."""
 
 import json
+import os
+import subprocess
+import sys
 from typing import Any
 
 import pytest
 
-from finspace_users.schedule import InvalidEventError, SnapshotRequest, parse_schedule_input
+from finspace_users.schedule import InvalidEventError, parse_schedule_input
+from finspace_users.schedule_requests import SnapshotRequest
 from localdev.invoke import LocalFunction
+from localdev.template import PROJECT_ROOT
 from tests.helpers import PROBLEM_FIELDS
+
+CLASSIC_SCHEDULED_EVENT = {
+    "version": "0",
+    "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+    "detail-type": "Scheduled Event",
+    "source": "aws.events",
+    "account": "123456789012",
+    "time": "2026-11-23T02:00:00Z",
+    "region": "us-east-1",
+    "resources": ["arn:aws:events:us-east-1:123456789012:rule/daily"],
+    "detail": {},
+}
 
 
 def rejection(function: LocalFunction, event: Any) -> dict[str, Any]:
@@ -61,8 +78,18 @@ def test_non_api_event_gets_a_clear_problem_never_a_key_error(
         ("ListUsersFunction", {"action": "snapshot"}, "snapshot input: scheduledTime: Field required"),
         (
             "ListUsersFunction",
-            {"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}},
+            {key: value for key, value in CLASSIC_SCHEDULED_EVENT.items() if key != "time"},
             "Scheduled Event: time: Field required",
+        ),
+        (
+            "ListUsersFunction",
+            {"detail-type": "Scheduled Event", "source": "aws.events", "time": "2026-11-23T02:00:00Z"},
+            "Scheduled Event: version: Field required; id: Field required",
+        ),
+        (
+            "ListUsersFunction",
+            {**CLASSIC_SCHEDULED_EVENT, "time": "2026-11-23T02:00:00"},
+            "Scheduled Event: time: Input should have timezone info",
         ),
     ],
     ids=[
@@ -76,6 +103,8 @@ def test_non_api_event_gets_a_clear_problem_never_a_key_error(
         "scheduled-time-without-zone",
         "snapshot-without-scheduled-time",
         "scheduled-event-without-time",
+        "scheduled-event-missing-envelope-fields",
+        "scheduled-event-time-without-zone",
     ],
 )
 def test_bad_schedule_input_is_refused_clearly(
@@ -92,17 +121,7 @@ def test_bad_schedule_input_is_refused_clearly(
     [
         {"action": "snapshot", "scheduledTime": "2026-11-23T02:00:00Z"},
         {"action": "snapshot", "scheduledTime": "2026-11-23T03:00:00+01:00"},
-        {
-            "version": "0",
-            "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
-            "detail-type": "Scheduled Event",
-            "source": "aws.events",
-            "account": "123456789012",
-            "time": "2026-11-23T02:00:00Z",
-            "region": "us-east-1",
-            "resources": ["arn:aws:events:us-east-1:123456789012:rule/daily"],
-            "detail": {},
-        },
+        CLASSIC_SCHEDULED_EVENT,
     ],
     ids=["scheduler", "scheduler-other-zone", "classic-scheduled-event"],
 )
@@ -111,3 +130,18 @@ def test_every_snapshot_input_names_the_same_tick(event: dict[str, Any]) -> None
 
     assert isinstance(request, SnapshotRequest)
     assert request.tick == "2026-11-23T02:00:00Z"
+
+
+@pytest.mark.parametrize("action_module", ["finspace_users.snapshot", "finspace_users.canary"])
+def test_schedule_actions_do_not_import_the_dispatcher_back(action_module: str) -> None:
+    """schedule.py imports the actions; they share only the request models with it."""
+    script = f"import sys, {action_module}; print('finspace_users.schedule' in sys.modules)"
+    loaded = subprocess.run(  # noqa: S603 - our own modules
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT / "layers" / "shared")},
+    )
+
+    assert loaded.stdout.strip() == "False"

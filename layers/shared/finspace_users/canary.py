@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from finspace_users.finspace import get_user
 from finspace_users.observability import logger, metrics
 from finspace_users.problems import problem_for_exception
-from finspace_users.schedule import CanaryRequest
+from finspace_users.schedule_requests import CanaryRequest
 
 
 def run_canary(request: CanaryRequest, context: LambdaContext | None) -> dict[str, Any]:

@@ -10,45 +10,15 @@ and sends to the failure destination. Its message is an RFC 9457 problem in JSON
 
 import json
 from collections.abc import Collection, Mapping
-from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Any
 
+from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import AwareDatetime, BaseModel, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
-from finspace_users.finspace import USER_ID_RULES
 from finspace_users.observability import logger
 from finspace_users.problems import unsupported_event
-
-
-def utc_timestamp(moment: datetime) -> str:
-    """The one form of every time this service writes: UTC, to the second, with Z."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class SnapshotRequest(BaseModel):
-    action: Literal["snapshot"]
-    scheduledTime: AwareDatetime  # noqa: N815 - Scheduler's input field
-
-    @property
-    def tick(self) -> str:
-        """The scheduled time in one canonical form: the snapshot's key and identity."""
-        return utc_timestamp(self.scheduledTime)
-
-
-class CanaryRequest(BaseModel):
-    action: Literal["canary"]
-    userId: Annotated[str, Field(**USER_ID_RULES)]  # noqa: N815
-
-
-class ScheduledEvent(BaseModel):
-    """Classic EventBridge (CloudWatch Events) schedule rule event."""
-
-    detail_type: Literal["Scheduled Event"] = Field(alias="detail-type")
-    time: AwareDatetime
-
-
-ScheduleRequest = SnapshotRequest | CanaryRequest
+from finspace_users.schedule_requests import CanaryRequest, ScheduledEvent, ScheduleRequest, SnapshotRequest
 
 
 class InvalidEventError(ValueError):
@@ -81,7 +51,7 @@ def parse_schedule_input(event: Any, supported: list[str]) -> ScheduleRequest:
             f"Expected an API Gateway REST proxy event or a schedule input object with an action ({choices})."
         )
     if event.get("detail-type") == "Scheduled Event" and "action" not in event:
-        classic = _validated(ScheduledEvent, event, "Scheduled Event")
+        classic = _parsed(ScheduledEvent, event, "Scheduled Event")
         event = {"action": "snapshot", "scheduledTime": classic.time}
     action = event.get("action")
     if action is None:
@@ -89,15 +59,16 @@ def parse_schedule_input(event: Any, supported: list[str]) -> ScheduleRequest:
     if action not in supported:
         raise InvalidEventError(f"Unknown action {str(action)[:40]!r}; this function supports {choices}.")
     model: type[ScheduleRequest] = SnapshotRequest if action == "snapshot" else CanaryRequest
-    return _validated(model, event, f"{action} input")
+    return _parsed(model, event, f"{action} input")
 
 
-def _validated[Model: BaseModel](model: type[Model], event: Mapping[str, Any], what: str) -> Model:
+def _parsed[Model: BaseModel](model: type[Model], event: Mapping[str, Any], what: str) -> Model:
     try:
-        return model.model_validate(event)
+        parsed: Model = parse(event=dict(event), model=model)
     except ValidationError as error:
         # Name the field and the rule; never echo the value.
         problems = "; ".join(
             f"{'.'.join(str(part) for part in issue['loc'])}: {issue['msg']}" for issue in error.errors()
         )
         raise InvalidEventError(f"{what}: {problems}") from None
+    return parsed

@@ -30,7 +30,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from finspace_users.finspace import finspace_batch_client, list_users_page
 from finspace_users.idempotency import idempotency_store
 from finspace_users.observability import logger, metrics
-from finspace_users.schedule import SnapshotRequest, utc_timestamp
+from finspace_users.schedule_requests import SnapshotRequest, utc_timestamp
 from finspace_users.sessions import role_session
 
 PAGE_SIZE = 100
