@@ -1,8 +1,8 @@
-"""A deterministic, seeded FinSpace user directory.
+"""A deterministic, seeded FinSpace user directory, which tests and people can change.
 
 Users are generated on demand from (seed, index), so a directory of 100,000 users costs
 no memory until it is read. A userId ends with its index in base 36, so a lookup needs
-no table either.
+no table either. Only edits are stored: a user added, changed or removed since seeding.
 """
 
 import random
@@ -85,17 +85,29 @@ class SeededDirectory:
     def __init__(self, user_count: int, seed: int = 42) -> None:
         if not 0 <= user_count < 36**INDEX_DIGITS:
             raise ValueError("user_count out of range")
-        self.user_count = user_count
+        self.user_count = user_count  # indices handed out so far, removed users included
         self.seed = seed
+        self._edited: dict[int, dict[str, Any] | None] = {}  # None: removed
+        self._removed = 0
 
     def __len__(self) -> int:
-        return self.user_count
+        return self.user_count - self._removed
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        return (self.user_at(index) for index in range(self.user_count))
+        return (user for index in range(self.user_count) if (user := self._current(index)) is not None)
 
-    def page(self, offset: int, limit: int) -> list[dict[str, Any]]:
-        return [self.user_at(index) for index in range(offset, min(offset + limit, self.user_count))]
+    def page(self, cursor: int, limit: int) -> tuple[list[dict[str, Any]], int | None]:
+        """Up to `limit` users from index `cursor` on, and the cursor after them (None at
+        the end). Removed users leave gaps, as deleted rows do in a real listing."""
+        users: list[dict[str, Any]] = []
+        index = cursor
+        while index < self.user_count and len(users) < limit:
+            user = self._current(index)
+            if user is not None:
+                users.append(user)
+            index += 1
+        more = any(self._edited.get(later, "seeded") is not None for later in range(index, self.user_count))
+        return users, index if more else None
 
     def find(self, user_id: str) -> dict[str, Any] | None:
         try:
@@ -104,10 +116,50 @@ class SeededDirectory:
             return None
         if index >= self.user_count:
             return None
-        user = self.user_at(index)
-        return user if user["userId"] == user_id else None
+        user = self._current(index)
+        return user if user is not None and user["userId"] == user_id else None
+
+    def add_users(self, count: int) -> list[str]:
+        """Hire `count` new users; returns their ids."""
+        first = self.user_count
+        if first + count >= 36**INDEX_DIGITS:
+            raise ValueError("user_count out of range")
+        self.user_count += count
+        return [self.user_at(index)["userId"] for index in range(first, self.user_count)]
+
+    def update_user(self, user_id: str, fields: dict[str, Any], *, modified_ms: int) -> dict[str, Any]:
+        """Set fields; a None value removes the field, as FinSpace omits unset ones."""
+        index, user = self._located(user_id)
+        edited = {**user, "lastModifiedTime": modified_ms}
+        for name, value in fields.items():
+            if value is None:
+                edited.pop(name, None)
+            else:
+                edited[name] = value
+        self._edited[index] = edited
+        return edited
+
+    def remove_user(self, user_id: str) -> None:
+        index, _ = self._located(user_id)
+        self._edited[index] = None
+        self._removed += 1
 
     def user_at(self, index: int) -> dict[str, Any]:
+        user = self._current(index)
+        if user is None:
+            raise LookupError(f"user {index} was removed")
+        return user
+
+    def _located(self, user_id: str) -> tuple[int, dict[str, Any]]:
+        user = self.find(user_id)
+        if user is None:
+            raise LookupError(f"no user {user_id}")
+        return int(user_id[-INDEX_DIGITS:], 36), user
+
+    def _current(self, index: int) -> dict[str, Any] | None:
+        return self._edited[index] if index in self._edited else self._generated(index)
+
+    def _generated(self, index: int) -> dict[str, Any]:
         rng = random.Random(f"{self.seed}:{index}")
         user_id = "".join(rng.choice(_ID_ALPHABET) for _ in range(16)) + _base36(index)
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)

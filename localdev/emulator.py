@@ -11,6 +11,9 @@ issued. A key it issued that has expired gets ``ExpiredTokenException``; with
 Runs in-process (``with FinSpaceEmulator().serving() as url``) or as a server
 (``python -m localdev.emulator --port 9010``). Fault knobs can be changed at run time,
 in-process or with ``POST /_emulator/faults``; ``GET /_emulator/calls`` counts calls.
+The directory can change between snapshots: ``POST /_emulator/users`` ``{"count": n}``
+adds users, ``PATCH /_emulator/users/{userId}`` sets fields (null removes one) and
+``DELETE /_emulator/users/{userId}`` removes a user.
 """
 
 import argparse
@@ -25,7 +28,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -118,6 +121,8 @@ class FinSpaceEmulator:
                 Rule("/_emulator/calls", endpoint="admin_calls", methods=["GET"]),
                 Rule("/_emulator/directory", endpoint="admin_directory", methods=["GET"]),
                 Rule("/_emulator/faults", endpoint="admin_faults", methods=["POST"]),
+                Rule("/_emulator/users", endpoint="admin_add_users", methods=["POST"]),
+                Rule("/_emulator/users/<path:user_id>", endpoint="admin_edit_user", methods=["PATCH", "DELETE"]),
             ],
             merge_slashes=False,
         )
@@ -128,6 +133,21 @@ class FinSpaceEmulator:
         with self._lock:
             self.faults = Faults(**knobs)
             self._fault_rng.seed(self.seed)
+
+    # -- changing the directory, as an administrator would between two snapshots -----
+
+    def add_users(self, count: int) -> list[str]:
+        with self._lock:
+            return self.directory.add_users(count)
+
+    def update_user(self, user_id: str, **fields: Any) -> dict[str, Any]:
+        """Set fields of a user; None removes a field."""
+        with self._lock:
+            return self.directory.update_user(user_id, fields, modified_ms=int(time.time() * 1000))
+
+    def remove_user(self, user_id: str) -> None:
+        with self._lock:
+            self.directory.remove_user(user_id)
 
     # -- serving -------------------------------------------------------------------
 
@@ -159,6 +179,8 @@ class FinSpaceEmulator:
         if endpoint == "admin_faults":
             self.inject(**{**asdict(self.faults), **(request.get_json(silent=True) or {})})
             return _json_response(200, asdict(self.faults))
+        if endpoint in ("admin_add_users", "admin_edit_user"):
+            return self._edit_directory(request, endpoint, arguments)
         with self._lock:
             self.calls[endpoint] += 1
         try:
@@ -172,6 +194,22 @@ class FinSpaceEmulator:
             return _json_response(200, self._list_users(request))
         except EmulatedError as error:
             return _error_response(error)
+
+    def _edit_directory(self, request: Request, endpoint: str, arguments: Mapping[str, Any]) -> Response:
+        body = request.get_json(silent=True) or {}
+        try:
+            if not isinstance(body, dict):
+                raise TypeError("the body must be a JSON object")
+            if endpoint == "admin_add_users":
+                return _json_response(200, {"added": self.add_users(int(body.get("count", 1)))})
+            if request.method == "DELETE":
+                self.remove_user(arguments["user_id"])
+                return Response(status=204)
+            return _json_response(200, self.update_user(arguments["user_id"], **body))
+        except LookupError:
+            return _error_response(EmulatedError(404, "ResourceNotFoundException", "User not found"))
+        except (TypeError, ValueError) as refused:
+            return _error_response(_validation(str(refused)))
 
     # -- checks and faults ---------------------------------------------------------
 
@@ -228,10 +266,11 @@ class FinSpaceEmulator:
         if offset == self.faults.fail_list_at_offset:
             code = self.faults.fail_list_with
             raise EmulatedError(MODELED_ERROR_STATUS[code], code, "Injected failure")
-        users = self.directory.page(offset, max_results)
+        with self._lock:
+            users, next_offset = self.directory.page(offset, max_results)
         body: dict[str, Any] = {"users": users}
-        if offset + len(users) < len(self.directory):
-            body["nextToken"] = self._encode_token(offset + len(users))
+        if next_offset is not None:
+            body["nextToken"] = self._encode_token(next_offset)
         return body
 
     def _issue_credentials(self, request: Request) -> dict[str, Any]:

@@ -91,7 +91,7 @@ def test_no_name_or_email_reaches_any_log(
     caplog.set_level(logging.INFO)
     logger.setLevel("DEBUG")
     try:
-        for user in stack.emulator.directory.page(0, 20):
+        for user in stack.emulator.directory.page(0, 20)[0]:
             assert get(f"{api_url}/users/{user['userId']}").status_code == 200
         params: dict[str, Any] = {"maxResults": 100}
         while True:

@@ -17,6 +17,7 @@ from finspace_users.snapshot import PART_BYTES, reset_snapshot_store
 from localdev.directory import SeededDirectory
 from localdev.invoke import LocalFunction
 from localdev.stack import LOCAL_BUCKET_NAME, LocalStack
+from tests.helpers import load_event
 
 USERS = 1000
 # About 340 bytes a user: users.jsonl outgrows one PART_BYTES part at about 24,700 users.
@@ -112,9 +113,7 @@ def test_duplicate_tick_returns_the_stored_summary_without_calling_finspace(
 
     again = list_users.invoke(snapshot_event("2026-10-01T02:00:00Z"))
     same_tick_other_zone = list_users.invoke(snapshot_event("2026-10-01T04:00:00+02:00"))
-    classic = list_users.invoke(
-        {"detail-type": "Scheduled Event", "source": "aws.events", "time": "2026-10-01T02:00:00Z"}
-    )
+    classic = list_users.invoke({**load_event("snapshot_scheduled_event.json"), "time": "2026-10-01T02:00:00Z"})
 
     assert stack.emulator.calls["ListUsers"] == calls
     assert again == same_tick_other_zone == classic == first
@@ -128,9 +127,7 @@ def test_new_tick_makes_a_new_snapshot(
     list_users.invoke(snapshot_event("2026-10-02T02:00:00Z"))
     calls = stack.emulator.calls["ListUsers"]
 
-    summary = list_users.invoke(
-        {"detail-type": "Scheduled Event", "source": "aws.events", "time": "2026-10-03T02:00:00Z"}
-    )
+    summary = list_users.invoke({**load_event("snapshot_scheduled_event.json"), "time": "2026-10-03T02:00:00Z"})
 
     assert stack.emulator.calls["ListUsers"] == calls + USERS // 100
     assert summary["scheduledTime"] == "2026-10-03T02:00:00Z"
