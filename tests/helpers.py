@@ -34,6 +34,10 @@ def load_event(file_name: str) -> dict[str, Any]:
     return event
 
 
+def snapshot_event(scheduled_time: str) -> dict[str, str]:
+    return {"action": "snapshot", "scheduledTime": scheduled_time}
+
+
 def check_api_answer(file_name: str, event: dict[str, Any], response: dict[str, Any]) -> None:
     """The answer an API event of events/ must get: its status, and its body's shape."""
     function_name, status = API_EVENTS[file_name]

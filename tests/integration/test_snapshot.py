@@ -13,11 +13,12 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from finspace_users.snapshot import PART_BYTES, reset_snapshot_store
+from finspace_users.snapshot import reset_snapshot_store
+from finspace_users.snapshot_objects import PART_BYTES
 from localdev.directory import SeededDirectory
 from localdev.invoke import LocalFunction
 from localdev.stack import LOCAL_BUCKET_NAME, LocalStack
-from tests.helpers import load_event
+from tests.helpers import load_event, snapshot_event
 
 USERS = 1000
 # About 340 bytes a user: users.jsonl outgrows one PART_BYTES part at about 24,700 users.
@@ -52,10 +53,6 @@ def list_users(stack_functions: dict[str, LocalFunction]) -> LocalFunction:
 @pytest.fixture
 def s3(stack: LocalStack) -> Any:
     return boto3.client("s3", endpoint_url=stack.moto_url)
-
-
-def snapshot_event(scheduled_time: str) -> dict[str, str]:
-    return {"action": "snapshot", "scheduledTime": scheduled_time}
 
 
 def objects_under(s3: Any, prefix: str) -> dict[str, bytes]:

@@ -14,6 +14,7 @@ from finspace_users import sessions, snapshot
 from finspace_users.finspace import CLIENT_CONFIG, finspace_client, reset_finspace_clients
 from finspace_users.idempotency import STORE_CONFIG, idempotency_store
 from finspace_users.page_cache import IN_PROGRESS_WAIT_SECONDS, _page_fetcher, reset_page_cache
+from finspace_users.snapshot_objects import s3_client
 from localdev.invoke import LocalFunction, load_env_vars
 from localdev.template import PROJECT_ROOT, functions, load_template, resources_of_type
 
@@ -139,8 +140,16 @@ def test_the_function_role_is_least_privilege() -> None:
             ["s3:PutObject", "s3:AbortMultipartUpload"],
             {"Fn::Sub": "${SnapshotBucket.Arn}/snapshots/*"},
         ),
+        "ReadEarlierSnapshots": ("s3:GetObject", {"Fn::Sub": "${SnapshotBucket.Arn}/snapshots/*"}),
+        "FindThePreviousSnapshot": ("s3:ListBucket", {"Fn::GetAtt": "SnapshotBucket.Arn"}),
         "ReportFailedAsyncInvocations": ("sqs:SendMessage", {"Fn::GetAtt": "ScheduleDeadLetterQueue.Arn"}),
     }
+    conditions = {
+        statement["Sid"]: statement.get("Condition")
+        for policy in role["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+    }
+    assert conditions["FindThePreviousSnapshot"] == {"StringLike": {"s3:prefix": "snapshots/*"}}
 
 
 def test_idempotency_table_has_the_keys_powertools_needs() -> None:
@@ -302,7 +311,7 @@ def test_every_client_shares_one_parse_of_the_endpoint_data(monkeypatch: pytest.
     try:
         finspace_client()
         idempotency_store()
-        snapshot._s3()
+        s3_client()
         sessions.botocore_session().create_client("finspace-data")  # as when signing with FinSpace credentials
     finally:
         reset_finspace_clients()

@@ -1,0 +1,231 @@
+"""The change report: what changed in the directory since the previous completed
+snapshot (the latest one strictly before this tick whose summary.json exists), written
+beside users.jsonl as changes.jsonl, one line per changed user, ordered by userId:
+
+    {"userId": ..., "change": "added", "user": {...}}     as FinSpace sent it
+    {"userId": ..., "change": "removed", "user": {...}}   as the previous snapshot had it
+    {"userId": ..., "change": "changed", "fields": {"type": {"from": "APP_USER", "to": "SUPER_USER"}}}
+
+Memory stays small however large the directory: the previous users.jsonl is streamed,
+and of each previous user only a fingerprint of the compared fields and a line number
+are kept. The walk compares each user as it arrives; a second pass over the previous
+object reads back the lines of just the removed and changed users.
+
+History that cannot be read (no users.jsonl, bytes that do not match its summary, a line
+that is not JSON) never fails the snapshot: the summary says "previous": "unreadable".
+"""
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+from aws_lambda_powertools.metrics import MetricUnit
+from botocore.exceptions import ClientError
+
+from finspace_users.observability import logger, metrics
+from finspace_users.snapshot_objects import StreamingUpload, s3_client
+
+SNAPSHOTS_PREFIX = "snapshots/"
+COMPARED_FIELDS = ("firstName", "lastName", "emailAddress", "status", "type", "apiAccess", "apiAccessPrincipalArn")
+# Bytes of each previous user's fingerprint, then of its line number in users.jsonl.
+FINGERPRINT_BYTES, LINE_NUMBER_BYTES = 12, 4
+READ_CHUNK_BYTES = 1024 * 1024
+COUNTS = ("added", "removed", "changed", "superUserGrants", "apiAccessGrants", "principalChanges")
+COUNT_METRICS = {
+    "added": "UsersAdded",
+    "removed": "UsersRemoved",
+    "changed": "UsersChanged",
+    "superUserGrants": "SuperUserGrants",
+    "apiAccessGrants": "ApiAccessGrants",
+}
+
+
+class UnreadableHistoryError(Exception):
+    """The previous snapshot cannot be compared with; the reason names no user."""
+
+
+class ChangeReport:
+    def __init__(self, bucket: str, tick: str) -> None:
+        self.bucket = bucket
+        self.previous_tick: str | None = None
+        self.unreadable_reason: str | None = None
+        self.counts: Counter[str] = Counter({name: 0 for name in COUNTS})
+        # userId -> fingerprint + line number; what is left after the walk was removed.
+        self._previous_users: dict[str, bytes] = {}
+        self._previous_users_object: dict[str, Any] = {}
+        self._previous_etag = ""
+        self._added: list[tuple[str, bytes]] = []
+        self._changed: dict[str, tuple[int, list[Any]]] = {}  # userId -> (previous line, values now)
+        try:
+            previous = _latest_summary_before(bucket, tick)
+            if previous is not None:
+                self.previous_tick, summary_key = previous
+                self._read_previous(summary_key)
+        except UnreadableHistoryError as unreadable:
+            self._give_up(str(unreadable))
+
+    @property
+    def comparing(self) -> bool:
+        return self.previous_tick is not None and self.unreadable_reason is None
+
+    def compare(self, users: list[dict[str, Any]]) -> None:
+        if not self.comparing:
+            return
+        for user in users:
+            user_id = user["userId"]
+            previous = self._previous_users.pop(user_id, None)
+            if previous is None:
+                self._added.append((user_id, _line({"userId": user_id, "change": "added", "user": user})))
+                self.counts["superUserGrants"] += user.get("type") == "SUPER_USER"
+                self.counts["apiAccessGrants"] += user.get("apiAccess") == "ENABLED"
+            elif previous[:FINGERPRINT_BYTES] != _fingerprint(user):
+                self._changed[user_id] = (int.from_bytes(previous[FINGERPRINT_BYTES:]), _compared_values(user))
+
+    def finish(self, prefix: str) -> dict[str, Any]:
+        """Writes changes.jsonl (when there is something to compare with) and returns the
+        summary's "changes" block."""
+        lines: list[tuple[str, bytes]] = []
+        if self.comparing:
+            try:
+                lines = self._added + self._read_back_removed_and_changed()
+            except UnreadableHistoryError as unreadable:
+                self._give_up(str(unreadable))
+        if self.unreadable_reason is not None:
+            return {
+                "previousScheduledTime": self.previous_tick,
+                "previous": "unreadable",
+                "reason": self.unreadable_reason,
+            }
+        if self.previous_tick is None:  # the first snapshot
+            return {"previousScheduledTime": None, **self.counts, "changesObject": None}
+        upload = StreamingUpload(self.bucket, prefix + "changes.jsonl")
+        for _, line in sorted(lines, key=lambda keyed: keyed[0]):
+            upload.write(line)
+        upload.complete()
+        self.counts["added"] = len(self._added)
+        return {"previousScheduledTime": self.previous_tick, **self.counts, "changesObject": upload.described()}
+
+    def publish_metrics(self) -> None:
+        metrics.add_metric(
+            name="ChangeHistoryUnreadable", unit=MetricUnit.Count, value=self.unreadable_reason is not None
+        )
+        if self.unreadable_reason is None:
+            for count, metric in COUNT_METRICS.items():
+                metrics.add_metric(name=metric, unit=MetricUnit.Count, value=self.counts[count])
+
+    def _give_up(self, reason: str) -> None:
+        self.unreadable_reason = reason
+        self._previous_users.clear()
+        logger.warning(
+            "Previous snapshot unreadable: no change report",
+            extra={"previousScheduledTime": self.previous_tick, "reason": reason},
+        )
+
+    def _read_previous(self, summary_key: str) -> None:
+        try:
+            summary = json.loads(s3_client().get_object(Bucket=self.bucket, Key=summary_key)["Body"].read())
+            self._previous_users_object = {name: summary["usersObject"][name] for name in ("key", "sha256", "bytes")}
+        except ClientError as error:
+            raise UnreadableHistoryError(f"summary.json could not be read ({_code_of(error)})") from None
+        except (ValueError, KeyError, TypeError):
+            raise UnreadableHistoryError("summary.json has no readable usersObject") from None
+        for number, user in self._previous_lines(wanted=None):
+            self._previous_users[user["userId"]] = _fingerprint(user) + number.to_bytes(LINE_NUMBER_BYTES)
+
+    def _read_back_removed_and_changed(self) -> list[tuple[str, bytes]]:
+        removed = {int.from_bytes(kept[FINGERPRINT_BYTES:]): user_id for user_id, kept in self._previous_users.items()}
+        changed = {line_number: user_id for user_id, (line_number, _) in self._changed.items()}
+        if not removed and not changed:
+            return []
+        lines: list[tuple[str, bytes]] = []
+        for number, before in self._previous_lines(wanted=removed.keys() | changed.keys()):
+            user_id = before["userId"]
+            if number in removed:
+                lines.append((user_id, _line({"userId": user_id, "change": "removed", "user": before})))
+                continue
+            fields = {
+                name: {"from": old, "to": new}
+                for name, old, new in zip(
+                    COMPARED_FIELDS, _compared_values(before), self._changed[user_id][1], strict=True
+                )
+                if old != new
+            }
+            self.counts["superUserGrants"] += fields.get("type", {}).get("to") == "SUPER_USER"
+            self.counts["apiAccessGrants"] += fields.get("apiAccess", {}).get("to") == "ENABLED"
+            self.counts["principalChanges"] += "apiAccessPrincipalArn" in fields
+            lines.append((user_id, _line({"userId": user_id, "change": "changed", "fields": fields})))
+        self.counts["removed"], self.counts["changed"] = len(removed), len(changed)
+        return lines
+
+    def _previous_lines(self, wanted: set[int] | None) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(line number, user) of the previous users.jsonl, all of them or the `wanted`
+        ones, checked against its summary's size and SHA-256 by the end."""
+        described = self._previous_users_object
+        try:
+            # The second pass must read the very object the first pass checked.
+            condition = {"IfMatch": self._previous_etag} if self._previous_etag else {}
+            answer = s3_client().get_object(Bucket=self.bucket, Key=described["key"], **condition)
+        except ClientError as error:
+            if _code_of(error) == "NoSuchKey":
+                raise UnreadableHistoryError("users.jsonl is missing") from None
+            raise UnreadableHistoryError(f"users.jsonl could not be read ({_code_of(error)})") from None
+        self._previous_etag = answer["ETag"]
+        digest, size, number, pending = hashlib.sha256(), 0, 0, b""
+        for chunk in answer["Body"].iter_chunks(READ_CHUNK_BYTES):
+            digest.update(chunk)
+            size += len(chunk)
+            *complete, pending = (pending + chunk).split(b"\n")
+            for line in complete:
+                number += 1
+                if wanted is None or number in wanted:
+                    yield number, _user_of(line, number)
+        if pending:
+            number += 1
+            if wanted is None or number in wanted:
+                yield number, _user_of(pending, number)
+        if size != described["bytes"] or digest.hexdigest() != described["sha256"]:
+            raise UnreadableHistoryError("users.jsonl does not match the sha256 and bytes in its summary.json")
+
+
+def _latest_summary_before(bucket: str, tick: str) -> tuple[str, str] | None:
+    """(tick, summary key) of the latest completed snapshot strictly before `tick`."""
+    latest: tuple[str, str] | None = None
+    try:
+        for page in s3_client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=SNAPSHOTS_PREFIX):
+            for listed in page.get("Contents", []):
+                # snapshots/YYYY/MM/DD/{tick}/summary.json; ticks in one UTC form sort as times do.
+                parts = listed["Key"].split("/")
+                if len(parts) == 6 and parts[5] == "summary.json" and parts[4] < tick:
+                    latest = max(latest, (parts[4], listed["Key"])) if latest else (parts[4], listed["Key"])
+    except ClientError as error:
+        raise UnreadableHistoryError(f"the snapshots could not be listed ({_code_of(error)})") from None
+    return latest
+
+
+def _code_of(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", "unknown error"))
+
+
+def _compared_values(user: dict[str, Any]) -> list[Any]:
+    return [user.get(name) for name in COMPARED_FIELDS]
+
+
+def _fingerprint(user: dict[str, Any]) -> bytes:
+    return hashlib.blake2b(orjson.dumps(_compared_values(user)), digest_size=FINGERPRINT_BYTES).digest()
+
+
+def _user_of(line: bytes, number: int) -> dict[str, Any]:
+    try:
+        user = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        raise UnreadableHistoryError(f"users.jsonl line {number} is not JSON") from None
+    if not isinstance(user, dict) or not isinstance(user.get("userId"), str):
+        raise UnreadableHistoryError(f"users.jsonl line {number} is not a user")
+    return user
+
+
+def _line(record: dict[str, Any]) -> bytes:
+    return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)

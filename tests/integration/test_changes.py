@@ -1,0 +1,347 @@
+"""The access-review change report across several ticks, with the directory changed in
+between through the emulator, and moto's S3 over real HTTP. Each test writes to a
+bucket of its own, so that "the previous snapshot" is only what the test took."""
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from finspace_users.snapshot import reset_snapshot_store
+from localdev.directory import SeededDirectory
+from localdev.invoke import LocalFunction
+from localdev.stack import LocalStack
+from localdev.template import functions
+from tests.conftest import CapturedLog
+from tests.helpers import snapshot_event
+
+USERS = 60
+COUNT_NAMES = ("added", "removed", "changed", "superUserGrants", "apiAccessGrants", "principalChanges")
+
+
+class History:
+    """One bucket of snapshots, and the function writing them."""
+
+    def __init__(self, stack: LocalStack, bucket: str) -> None:
+        self.bucket = bucket
+        self.s3 = boto3.client("s3", endpoint_url=stack.moto_url)
+        env_vars = stack.env_vars
+        env_vars["Parameters"]["SNAPSHOT_BUCKET_NAME"] = bucket
+        self.function = LocalFunction(functions()["ListUsersFunction"], env_vars)
+
+    def take(self, tick: str) -> dict[str, Any]:
+        summary: dict[str, Any] = self.function.invoke(snapshot_event(tick))
+        return summary
+
+    def object(self, key: str) -> bytes:
+        body: bytes = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        return body
+
+    def object_keys(self) -> set[str]:
+        return {item["Key"] for item in self.s3.list_objects_v2(Bucket=self.bucket).get("Contents", [])}
+
+    def change_lines(self, summary: dict[str, Any]) -> list[dict[str, Any]]:
+        described = summary["changes"]["changesObject"]
+        body = self.object(described["key"])
+        assert described == {"key": described["key"], "sha256": hashlib.sha256(body).hexdigest(), "bytes": len(body)}
+        return [json.loads(line) for line in body.splitlines()]
+
+
+@pytest.fixture
+def directory(stack: LocalStack) -> Iterator[SeededDirectory]:
+    seeded = stack.emulator.directory
+    stack.emulator.directory = SeededDirectory(USERS, seed=23)
+    reset_snapshot_store()
+    yield stack.emulator.directory
+    stack.emulator.directory = seeded
+
+
+@pytest.fixture
+def history(stack: LocalStack, directory: SeededDirectory) -> History:
+    bucket = f"changes-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", endpoint_url=stack.moto_url).create_bucket(Bucket=bucket)
+    return History(stack, bucket)
+
+
+def first_user(directory: SeededDirectory, test: Callable[[dict[str, Any]], bool], *skip: str) -> dict[str, Any]:
+    return next(user for user in directory if test(user) and user["userId"] not in skip)
+
+
+def counts(**nonzero: int) -> dict[str, int]:
+    return {name: nonzero.get(name, 0) for name in COUNT_NAMES}
+
+
+def by_user_id(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(records, key=lambda record: record["userId"])
+
+
+def test_three_ticks_report_who_joined_left_and_changed(
+    history: History, directory: SeededDirectory, stack: LocalStack
+) -> None:
+    emulator = stack.emulator
+
+    # Tick 1: nothing to compare with.
+    first = history.take("2031-03-01T06:00:00Z")
+
+    assert first["changes"] == {"previousScheduledTime": None, **counts(), "changesObject": None}
+    assert not any(key.endswith("changes.jsonl") for key in history.object_keys())
+
+    # Between ticks 1 and 2: two hires, a departure, a promotion to super user, API access
+    # granted, a principal replaced, a rename, and a login (which is not a change).
+    promoted = first_user(directory, lambda u: u["type"] == "APP_USER" and u["apiAccess"] == "DISABLED")
+    granted = first_user(
+        directory, lambda u: u["type"] == "APP_USER" and u["apiAccess"] == "DISABLED", promoted["userId"]
+    )
+    new_principal = first_user(directory, lambda u: u["apiAccess"] == "ENABLED")
+    renamed = first_user(
+        directory,
+        lambda u: u["lastName"] != "Whitlock",
+        promoted["userId"],
+        granted["userId"],
+        new_principal["userId"],
+    )
+    leaver = first_user(
+        directory,
+        lambda u: True,
+        promoted["userId"],
+        granted["userId"],
+        new_principal["userId"],
+        renamed["userId"],
+    )
+    logged_in = directory.user_at(USERS - 1)
+    granted_arn = "arn:aws:iam::123456789012:role/finspace-api-granted"
+    replaced_arn = "arn:aws:iam::123456789012:role/finspace-api-replaced"
+    hires = emulator.add_users(2)
+    emulator.remove_user(leaver["userId"])
+    emulator.update_user(promoted["userId"], type="SUPER_USER")
+    emulator.update_user(granted["userId"], apiAccess="ENABLED", apiAccessPrincipalArn=granted_arn)
+    emulator.update_user(new_principal["userId"], apiAccessPrincipalArn=replaced_arn)
+    renamed_email = f"{renamed['firstName']}.whitlock@example.com".lower()
+    emulator.update_user(renamed["userId"], lastName="Whitlock", emailAddress=renamed_email)
+    emulator.update_user(logged_in["userId"], lastLoginTime=logged_in.get("lastLoginTime", 0) + 86_400_000)
+
+    second = history.take("2031-03-02T06:00:00Z")
+
+    hired = [directory.find(user_id) for user_id in hires]
+    assert second["changes"] == {
+        "previousScheduledTime": "2031-03-01T06:00:00Z",
+        **counts(
+            added=2,
+            removed=1,
+            changed=4,
+            superUserGrants=1 + sum(user["type"] == "SUPER_USER" for user in hired),  # type: ignore[index]
+            apiAccessGrants=1 + sum(user["apiAccess"] == "ENABLED" for user in hired),  # type: ignore[index]
+            principalChanges=2,
+        ),
+        "changesObject": second["changes"]["changesObject"],
+    }
+    assert second["changes"]["changesObject"]["key"] == "snapshots/2031/03/02/2031-03-02T06:00:00Z/changes.jsonl"
+    assert history.change_lines(second) == by_user_id(
+        [
+            *({"userId": user["userId"], "change": "added", "user": user} for user in hired),  # type: ignore[index]
+            {"userId": leaver["userId"], "change": "removed", "user": leaver},
+            {
+                "userId": promoted["userId"],
+                "change": "changed",
+                "fields": {"type": {"from": "APP_USER", "to": "SUPER_USER"}},
+            },
+            {
+                "userId": granted["userId"],
+                "change": "changed",
+                "fields": {
+                    "apiAccess": {"from": "DISABLED", "to": "ENABLED"},
+                    "apiAccessPrincipalArn": {"from": None, "to": granted_arn},
+                },
+            },
+            {
+                "userId": new_principal["userId"],
+                "change": "changed",
+                "fields": {
+                    "apiAccessPrincipalArn": {"from": new_principal["apiAccessPrincipalArn"], "to": replaced_arn}
+                },
+            },
+            {
+                "userId": renamed["userId"],
+                "change": "changed",
+                "fields": {
+                    "lastName": {"from": renamed["lastName"], "to": "Whitlock"},
+                    "emailAddress": {"from": renamed["emailAddress"], "to": renamed_email},
+                },
+            },
+        ]
+    )
+
+    # Between ticks 2 and 3: a hire leaves again, the super user is demoted (no grant),
+    # and API access is revoked, its principal cleared.
+    emulator.remove_user(hires[0])
+    emulator.update_user(promoted["userId"], type="APP_USER")
+    emulator.update_user(granted["userId"], apiAccess="DISABLED", apiAccessPrincipalArn=None)
+
+    third = history.take("2031-03-03T06:00:00Z")
+
+    assert third["changes"] == {
+        "previousScheduledTime": "2031-03-02T06:00:00Z",
+        **counts(removed=1, changed=2, principalChanges=1),
+        "changesObject": third["changes"]["changesObject"],
+    }
+    assert history.change_lines(third) == by_user_id(
+        [
+            {"userId": hires[0], "change": "removed", "user": hired[0]},
+            {
+                "userId": promoted["userId"],
+                "change": "changed",
+                "fields": {"type": {"from": "SUPER_USER", "to": "APP_USER"}},
+            },
+            {
+                "userId": granted["userId"],
+                "change": "changed",
+                "fields": {
+                    "apiAccess": {"from": "ENABLED", "to": "DISABLED"},
+                    "apiAccessPrincipalArn": {"from": granted_arn, "to": None},
+                },
+            },
+        ]
+    )
+
+    # Tick 4 with no change in between: an empty report, still written.
+    fourth = history.take("2031-03-04T06:00:00Z")
+
+    assert fourth["changes"]["previousScheduledTime"] == "2031-03-03T06:00:00Z"
+    assert {name: fourth["changes"][name] for name in COUNT_NAMES} == counts()
+    assert history.object(fourth["changes"]["changesObject"]["key"]) == b""
+
+
+def test_changes_are_reported_in_the_summary_and_written_before_it(history: History) -> None:
+    history.take("2031-04-01T06:00:00Z")
+
+    summary = history.take("2031-04-02T06:00:00Z")
+
+    stored = json.loads(history.object("snapshots/2031/04/02/2031-04-02T06:00:00Z/summary.json"))
+    assert stored == summary
+    assert set(summary) >= {"changes", "usersObject"}
+    prefix = "snapshots/2031/04/02/2031-04-02T06:00:00Z/"
+    assert {key for key in history.object_keys() if key.startswith(prefix)} == {
+        prefix + name for name in ("users.jsonl", "changes.jsonl", "summary.json")
+    }
+
+
+def test_an_older_tick_compares_with_the_snapshot_before_it_never_a_later_one(
+    history: History, directory: SeededDirectory, stack: LocalStack
+) -> None:
+    history.take("2031-05-01T06:00:00Z")
+    stack.emulator.add_users(1)
+    history.take("2031-05-03T06:00:00Z")
+    # An incomplete snapshot (no summary.json) between them is not a previous snapshot.
+    history.s3.put_object(Bucket=history.bucket, Key="snapshots/2031/05/01/2031-05-01T12:00:00Z/users.jsonl", Body=b"")
+
+    late = history.take("2031-05-02T06:00:00Z")
+    replayed = history.take("2031-05-03T06:00:00Z")
+
+    assert late["changes"]["previousScheduledTime"] == "2031-05-01T06:00:00Z"
+    assert late["changes"]["added"] == 1
+    assert replayed["changes"]["previousScheduledTime"] == "2031-05-01T06:00:00Z"  # its stored summary, unchanged
+
+
+def _delete_users_object(history: History, prefix: str) -> None:
+    history.s3.delete_object(Bucket=history.bucket, Key=prefix + "users.jsonl")
+
+
+def _alter_users_object(history: History, prefix: str) -> None:
+    lines = history.object(prefix + "users.jsonl").splitlines(keepends=True)
+    history.s3.put_object(Bucket=history.bucket, Key=prefix + "users.jsonl", Body=b"".join(lines[1:]))
+
+
+def _break_a_line_consistently(history: History, prefix: str) -> None:
+    """A line that is not JSON, in an object whose summary vouches for it."""
+    lines = history.object(prefix + "users.jsonl").splitlines(keepends=True)
+    lines[2] = lines[2][: len(lines[2]) // 2] + b"\n"
+    body = b"".join(lines)
+    history.s3.put_object(Bucket=history.bucket, Key=prefix + "users.jsonl", Body=body)
+    summary = json.loads(history.object(prefix + "summary.json"))
+    summary["usersObject"].update(sha256=hashlib.sha256(body).hexdigest(), bytes=len(body))
+    history.s3.put_object(Bucket=history.bucket, Key=prefix + "summary.json", Body=json.dumps(summary).encode())
+
+
+# Each case its own days: the idempotency table, shared by the whole suite, knows every tick taken.
+@pytest.mark.parametrize(
+    ("damage", "reason", "day"),
+    [
+        (_delete_users_object, "users.jsonl is missing", 1),
+        (_alter_users_object, "users.jsonl does not match the sha256 and bytes in its summary.json", 11),
+        (_break_a_line_consistently, "users.jsonl line 3 is not JSON", 21),
+    ],
+    ids=["missing", "sha256-mismatch", "not-json"],
+)
+def test_unreadable_history_never_breaks_todays_snapshot(
+    history: History,
+    stack: LocalStack,
+    powertools_log: CapturedLog,
+    capsys: pytest.CaptureFixture[str],
+    damage: Callable[[History, str], None],
+    reason: str,
+    day: int,
+) -> None:
+    previous, today = f"2031-06-{day:02d}T06:00:00Z", f"2031-06-{day + 1:02d}T06:00:00Z"
+    history.take(previous)
+    damage(history, f"snapshots/2031/06/{day:02d}/{previous}/")
+    stack.emulator.add_users(1)
+    capsys.readouterr()
+
+    summary = history.take(today)
+
+    assert summary["userCount"] == USERS + 1
+    assert summary["changes"] == {
+        "previousScheduledTime": previous,
+        "previous": "unreadable",
+        "reason": reason,
+    }
+    prefix = f"snapshots/2031/06/{day + 1:02d}/{today}/"
+    assert {key for key in history.object_keys() if key.startswith(prefix)} == {
+        prefix + "users.jsonl",
+        prefix + "summary.json",
+    }
+    warnings = [json.loads(line) for line in powertools_log.lines() if '"WARNING"' in line]
+    assert [(line["message"], line["reason"]) for line in warnings] == [
+        ("Previous snapshot unreadable: no change report", reason)
+    ]
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    metrics = {name: value for blob in emitted for name, value in blob.items() if not name.startswith("_")}
+    assert metrics["ChangeHistoryUnreadable"] == [1.0]
+    assert "UsersAdded" not in metrics
+
+
+def test_change_counts_are_published_as_metrics(
+    history: History, stack: LocalStack, directory: SeededDirectory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    history.take("2031-07-01T06:00:00Z")
+    app_user = first_user(directory, lambda u: u["type"] == "APP_USER" and u["apiAccess"] == "DISABLED")
+    stack.emulator.update_user(app_user["userId"], type="SUPER_USER", apiAccess="ENABLED")
+    stack.emulator.remove_user(directory.user_at(USERS - 1)["userId"])
+    capsys.readouterr()
+
+    history.take("2031-07-02T06:00:00Z")
+
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    metrics = {name: value for blob in emitted for name, value in blob.items() if not name.startswith("_")}
+    assert {
+        name: metrics[name]
+        for name in (
+            "UsersAdded",
+            "UsersRemoved",
+            "UsersChanged",
+            "SuperUserGrants",
+            "ApiAccessGrants",
+            "ChangeHistoryUnreadable",
+        )
+    } == {
+        "UsersAdded": [0.0],
+        "UsersRemoved": [1.0],
+        "UsersChanged": [1.0],
+        "SuperUserGrants": [1.0],
+        "ApiAccessGrants": [1.0],
+        "ChangeHistoryUnreadable": [0.0],
+    }
