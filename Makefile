@@ -19,12 +19,13 @@ SAM_BUILD_DIR ?= .aws-sam/build
 FUNCTION ?= GetUserFunction
 EVENT ?= events/get_user.json
 
-.PHONY: help install run snapshot openapi bench bench-instructions invoke sam-invoke sam-api test lint typecheck pytest unit integration containers validate scan build build-x86_64 clean
+.PHONY: help install run snapshot changes openapi bench bench-instructions invoke sam-invoke sam-api test lint typecheck pytest unit integration containers validate scan build build-x86_64 clean
 
 help:
 	@echo "make run     start the local stack on 127.0.0.1:3000 (Ctrl-C stops it)"
 	@echo "make test    every check: ruff, mypy, sam validate --lint, sam build, pytest"
 	@echo "make snapshot [SNAPSHOT_ARGS='--users 10000']   an access-review snapshot, locally"
+	@echo "make changes  the latest snapshot's change report (of the running make run stack)"
 	@echo "make bench [BENCH_ARGS=--quick]   cold start, warm overhead, snapshot cost, page cache"
 	@echo "make bench-instructions   cold starts in CPU instructions (valgrind)"
 	@echo "make invoke FUNCTION=GetUserFunction EVENT=events/get_user.json"
@@ -53,6 +54,9 @@ run: $(VENV)/.installed
 
 snapshot: $(VENV)/.installed
 	$(BIN)/python -m localdev.snapshot $(SNAPSHOT_ARGS)
+
+changes: $(VENV)/.installed
+	$(BIN)/python -m localdev.changes
 
 openapi: $(VENV)/.installed
 	$(BIN)/python -m localdev.openapi

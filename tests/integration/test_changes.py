@@ -4,6 +4,7 @@ bucket of its own, so that "the previous snapshot" is only what the test took.""
 
 import hashlib
 import json
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -12,6 +13,7 @@ import boto3
 import pytest
 
 from finspace_users.snapshot import reset_snapshot_store
+from localdev import changes
 from localdev.directory import SeededDirectory
 from localdev.invoke import LocalFunction
 from localdev.stack import LocalStack
@@ -345,3 +347,37 @@ def test_change_counts_are_published_as_metrics(
         "ApiAccessGrants": [1.0],
         "ChangeHistoryUnreadable": [0.0],
     }
+
+
+def test_make_changes_prints_the_latest_report_as_a_table(
+    history: History,
+    stack: LocalStack,
+    directory: SeededDirectory,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    history.take("2031-08-01T06:00:00Z")
+    promoted = first_user(directory, lambda u: u["type"] == "APP_USER")
+    leaver = directory.user_at(USERS - 1)
+    stack.emulator.update_user(promoted["userId"], type="SUPER_USER")
+    stack.emulator.remove_user(leaver["userId"])
+    (hire,) = stack.emulator.add_users(1)
+    history.take("2031-08-02T06:00:00Z")
+    monkeypatch.setenv("COLUMNS", "250")
+    monkeypatch.setattr(sys, "argv", ["make changes", "--moto-url", stack.moto_url, "--bucket", history.bucket])
+    capsys.readouterr()
+
+    changes.main()
+
+    printed = capsys.readouterr().out
+    rows = [[cell.strip() for cell in line.strip("│┃ ").split("│")] for line in printed.splitlines() if "│" in line]
+    assert "Snapshot 2031-08-02T06:00:00Z, compared with 2031-08-01T06:00:00Z" in printed
+    counted = {row[0]: row[1] for row in rows if len(row) == 2}
+    assert counted["users added"] == counted["users removed"] == counted["users changed"] == "1"
+    hired = directory.find(hire)
+    assert hired is not None
+    assert counted["new super users"] == str(1 + (hired["type"] == "SUPER_USER"))
+    changed_rows = [row for row in rows if len(row) == 5]
+    assert [promoted["userId"], "changed", "type", "APP_USER", "SUPER_USER"] in changed_rows
+    assert [leaver["userId"], "removed", "firstName", leaver["firstName"], "—"] in changed_rows
+    assert [hire, "added", "firstName", "—", hired["firstName"]] in changed_rows

@@ -17,6 +17,7 @@ from localdev.template import PROJECT_ROOT, functions
 CLIS = [
     "localdev.run",
     "localdev.snapshot",
+    "localdev.changes",
     "localdev.invoke",
     "localdev.emulator",
     "localdev.openapi",

@@ -216,8 +216,20 @@ def test_dashboard_is_valid_json_with_the_operator_plots() -> None:
         "FinSpace call latency (ms)",
         "FinSpace throttling that outlasted retries",
         "Snapshot users",
+        "Access-review changes per day",
         "Canary",
     }
+    changes = next(widget for widget in body["widgets"] if widget["properties"]["title"].startswith("Access-review"))
+    assert changes["properties"]["period"] == 86400
+    assert changes["properties"]["stat"] == "Sum"
+    assert [row[1] for row in changes["properties"]["metrics"]] == [
+        "UsersAdded",
+        "UsersRemoved",
+        "UsersChanged",
+        "SuperUserGrants",
+        "ApiAccessGrants",
+        "ChangeHistoryUnreadable",
+    ]
 
 
 def test_every_alarm_can_notify_the_optional_topic() -> None:
@@ -229,6 +241,8 @@ def test_every_alarm_can_notify_the_optional_topic() -> None:
         "SnapshotMissingAlarm",
         "CanaryFailureAlarm",
         "DeadLetterQueueAlarm",
+        "PrivilegeGrantAlarm",
+        "ChangeHistoryUnreadableAlarm",
     }
     notify = {"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
     for properties in alarms.values():
@@ -236,6 +250,14 @@ def test_every_alarm_can_notify_the_optional_topic() -> None:
     missing_snapshot = alarms["SnapshotMissingAlarm"]
     assert missing_snapshot["Period"] * missing_snapshot["EvaluationPeriods"] == 26 * 3600
     assert missing_snapshot["TreatMissingData"] == "breaching"
+    grants = alarms["PrivilegeGrantAlarm"]
+    assert grants["Metrics"][0]["Expression"] == "FILL(superUserGrants, 0) + FILL(apiAccessGrants, 0)"
+    assert {query["Id"]: query["MetricStat"]["Metric"]["MetricName"] for query in grants["Metrics"][1:]} == {
+        "superUserGrants": "SuperUserGrants",
+        "apiAccessGrants": "ApiAccessGrants",
+    }
+    assert (grants["Threshold"], grants["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+    assert alarms["ChangeHistoryUnreadableAlarm"]["MetricName"] == "ChangeHistoryUnreadable"
 
 
 def test_snapstart_is_opt_in_on_published_versions() -> None:
