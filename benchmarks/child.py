@@ -113,7 +113,7 @@ def sweep(mode: str, request: dict[str, Any]) -> dict[str, Any]:
         before = rss_mb("VmRSS")
         started = time.perf_counter()
         summary = handler(event, Context())
-        users = summary["userCount"]
+        users, changes = summary["userCount"], summary["changes"]
     else:
         import boto3
 
@@ -121,10 +121,10 @@ def sweep(mode: str, request: dict[str, Any]) -> dict[str, Any]:
         started = time.perf_counter()  # the snapshot builds its clients inside its time too
         client = boto3.client("finspace-data", endpoint_url=os.environ["FINSPACE_ENDPOINT_URL"])
         pages = client.get_paginator("list_users").paginate(PaginationConfig={"PageSize": 100})
-        users = sum(len(page["users"]) for page in pages)
+        users, changes = sum(len(page["users"]) for page in pages), None
     elapsed_ms = (time.perf_counter() - started) * 1000
     peak = rss_mb("VmHWM")
-    return {"ms": elapsed_ms, "users": users, "rss_growth_mb": peak - before, "peak_rss_mb": peak}
+    return {"ms": elapsed_ms, "users": users, "changes": changes, "rss_growth_mb": peak - before, "peak_rss_mb": peak}
 
 
 if __name__ == "__main__":

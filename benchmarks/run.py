@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import platform
+import random
 import statistics
 import subprocess
 import sys
@@ -28,6 +29,7 @@ from rich.table import Table
 from benchmarks.artifact import BARE_BUILD, OUR_BUILD, deploy
 from localdev import cli_description
 from localdev.directory import SeededDirectory
+from localdev.emulator import FinSpaceEmulator
 from localdev.front import rest_proxy_event
 from localdev.invoke import LocalFunction, function_environment, load_functions
 from localdev.stack import LOCAL_TABLE_NAME, PROCESS_ENVIRONMENT, LocalStack, local_stack
@@ -45,6 +47,8 @@ TARGETS = {
     "warm GET /users p50": 1.5,
     "snapshot 10,000 users": 1.15,
     "snapshot 100,000 users": 1.15,
+    "snapshot 10,000 users, 1% changed": 1.15,
+    "snapshot 100,000 users, 1% changed": 1.15,
 }
 RSS_TARGET_MB = 64
 # What Lambda sets for a function with `Tracing: Active`; None removes a variable. The
@@ -150,8 +154,13 @@ class Bench:
         self.stack = stack
         self.cold_runs = 3 if quick else 15
         self.warm_requests = 300 if quick else 2000
-        # (users, runs): the median of several runs where a run is short
-        self.snapshot_sizes = [(10_000, 3)] if quick else [(10_000, 9), (100_000, 3)]
+        # (users, runs, share of users changed before each run): the median of several
+        # runs where a run is short
+        self.snapshot_runs = (
+            [(10_000, 3, 0.0), (10_000, 3, 0.01)]
+            if quick
+            else [(10_000, 9, 0.0), (100_000, 3, 0.0), (100_000, 3, 0.01)]
+        )
         self.rows: list[dict[str, Any]] = []
 
     def add(self, name: str, ours: float, baseline: float, unit: str, **extra: Any) -> None:
@@ -296,20 +305,29 @@ class Bench:
         self.add("page cache hit vs miss p50", percentile(hits, 0.5), percentile(misses, 0.5), "µs")
 
     def snapshots(self) -> None:
+        """Each timed snapshot compares itself with the one before it, of the same
+        directory: unchanged, or with a share of its users added, removed and changed."""
         environment = child_environment(self.stack, "ListUsersFunction")
+        function_dir = str(functions()["ListUsersFunction"].code_dir)
         seeded = self.stack.emulator.directory
         try:
-            for hour, (size, runs) in enumerate(self.snapshot_sizes):
+            # A year per series: each snapshot's previous one is of its own series.
+            for year, (size, runs, changed_share) in enumerate(self.snapshot_runs, start=2031):
                 self.stack.emulator.directory = SeededDirectory(size, seed=9)
+                first = {"function_dir": function_dir, "scheduledTime": f"{year}-01-01T00:00:00Z"}
+                child("snapshot", first, environment)  # untimed: what the first timed run compares with
                 raws, ours = [], []
                 for run in range(runs):  # interleaved, so drift hits both alike
+                    expected = change_users(self.stack.emulator, size * changed_share, seed=run)
                     raws.append(child("paginator", {}, environment))
-                    tick = f"2026-10-{run + 1:02d}T{hour:02d}:00:00Z"  # a new tick every time: a real sweep
-                    request = {"function_dir": str(functions()["ListUsersFunction"].code_dir), "scheduledTime": tick}
+                    request = {"function_dir": function_dir, "scheduledTime": f"{year}-01-{run + 2:02d}T00:00:00Z"}
                     ours.append(child("snapshot", request, environment))
                     assert ours[-1]["users"] == raws[-1]["users"] == size
+                    reported = {name: ours[-1]["changes"][name] for name in expected}
+                    assert reported == expected, (reported, expected)
+                name = f"snapshot {size:,} users" + (f", {changed_share:.0%} changed" if changed_share else "")
                 self.add_runs(
-                    f"snapshot {size:,} users",
+                    name,
                     [result["ms"] for result in ours],
                     [result["ms"] for result in raws],
                     rss_growth_mb=round(max(result["rss_growth_mb"] for result in ours), 1),
@@ -318,6 +336,27 @@ class Bench:
                 )
         finally:
             self.stack.emulator.directory = seeded
+
+
+def change_users(emulator: FinSpaceEmulator, how_many: float, seed: int) -> dict[str, int]:
+    """Change `how_many` users: 30% leave, as many join, the rest change a compared field
+    (status, type or surname, in turn). Returns the counts a change report should find."""
+    directory = emulator.directory
+    total = int(how_many)
+    joined = left = total * 3 // 10
+    changed = total - joined - left
+    present = []
+    for index in random.Random(seed).sample(range(directory.user_count), k=2 * total):
+        with contextlib.suppress(LookupError):  # one who left in an earlier run
+            present.append(directory.user_at(index))
+    for user in present[:left]:
+        emulator.remove_user(user["userId"])
+    for turn, user in enumerate(present[left : left + changed]):
+        field, before = [("status", user["status"]), ("type", user["type"]), ("lastName", user["lastName"])][turn % 3]
+        after = {"ENABLED": "DISABLED", "SUPER_USER": "APP_USER", "APP_USER": "SUPER_USER"}.get(before, "ENABLED")
+        emulator.update_user(user["userId"], **{field: after if field != "lastName" else before + "-Smythe"})
+    emulator.add_users(joined)
+    return {"added": joined, "removed": left, "changed": changed}
 
 
 def report(bench: Bench, console: Console) -> dict[str, Any]:
