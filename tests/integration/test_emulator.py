@@ -183,3 +183,54 @@ def test_issued_key_signs_data_calls_until_it_expires(client: Any, endpoint: str
     time.sleep(1.1)
 
     assert error_code_of(lambda: finspace_keys.list_users(maxResults=1)) == (403, "ExpiredTokenException")
+
+
+def test_directory_changes_over_http_show_in_boto3s_listing() -> None:
+    """What `make run` users do between two snapshots: add, change and remove users."""
+    emulator = FinSpaceEmulator(user_count=5, seed=3, role_keys={KEYS.access_key: KEYS.secret_key})
+    with emulator.serving() as url:
+        client = client_signing_with(url, KEYS.access_key, KEYS.secret_key)
+        before = [user["userId"] for user in client.list_users(maxResults=100)["users"]]
+
+        added = requests.post(f"{url}/_emulator/users", json={"count": 2}, timeout=10)
+        patched = requests.patch(
+            f"{url}/_emulator/users/{before[1]}", json={"type": "SUPER_USER", "apiAccessPrincipalArn": None}, timeout=10
+        )
+        deleted = requests.delete(f"{url}/_emulator/users/{before[2]}", timeout=10)
+        pages = list(client.get_paginator("list_users").paginate(PaginationConfig={"PageSize": 2}))
+        after = [user["userId"] for page in pages for user in page["users"]]
+        changed = client.get_user(userId=before[1])
+        with pytest.raises(client.exceptions.ResourceNotFoundException):
+            client.get_user(userId=before[2])
+        counted = requests.get(f"{url}/_emulator/directory", timeout=10).json()["userCount"]
+
+    assert added.status_code == 200
+    assert patched.status_code == 200
+    assert deleted.status_code == 204
+    assert after == [before[0], before[1], *before[3:], *added.json()["added"]]
+    assert [len(page["users"]) for page in pages] == [2, 2, 2]  # the removed user leaves no empty page
+    assert changed["type"] == "SUPER_USER"
+    assert "apiAccessPrincipalArn" not in changed
+    assert counted == 6
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "error_type"),
+    [
+        ("PATCH", "/_emulator/users/nobody000000", {"type": "SUPER_USER"}, 404, "ResourceNotFoundException"),
+        ("DELETE", "/_emulator/users/nobody000000", None, 404, "ResourceNotFoundException"),
+        ("POST", "/_emulator/users", {"count": "many"}, 400, "ValidationException"),
+        ("PATCH", "/_emulator/users/{first}", ["not", "an", "object"], 400, "ValidationException"),
+    ],
+    ids=["patch-unknown-user", "delete-unknown-user", "count-not-a-number", "body-not-an-object"],
+)
+def test_bad_directory_changes_are_refused_clearly(
+    emulator: FinSpaceEmulator, endpoint: str, method: str, path: str, body: Any, status: int, error_type: str
+) -> None:
+    path = path.format(first=emulator.directory.user_at(0)["userId"])
+
+    answer = requests.request(method, endpoint + path, json=body, timeout=10)
+
+    assert answer.status_code == status
+    assert answer.headers["x-amzn-ErrorType"] == error_type
+    assert answer.json()["message"]

@@ -1,10 +1,11 @@
-"""make snapshot never ignores an option silently."""
+"""make snapshot never ignores an option silently; make changes says what it needs."""
 
 import sys
 
 import pytest
 
-from localdev import snapshot
+from localdev import changes, snapshot
+from localdev.stack import free_port
 
 
 @pytest.mark.parametrize("options", [["--users", "10000"], ["--seed", "7"]])
@@ -21,3 +22,17 @@ def test_stack_options_are_refused_while_a_make_run_stack_answers(
     error = capsys.readouterr().err
     assert "--users and --seed" in error
     assert "make run" in error
+
+
+def test_make_changes_without_a_running_stack_says_how_to_get_one(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["make changes", "--moto-url", f"http://127.0.0.1:{free_port()}"])
+
+    with pytest.raises(SystemExit) as exited:
+        changes.main()
+
+    assert exited.value.code == 1
+    error = capsys.readouterr().err
+    assert "make changes reads the snapshots of a running `make run` stack" in error
+    assert "Traceback" not in error
