@@ -1,9 +1,12 @@
 """The access-review change report across several ticks, with the directory changed in
-between through the emulator, and moto's S3 over real HTTP. Each test writes to a
-bucket of its own, so that "the previous snapshot" is only what the test took."""
+between through the emulator, and moto's S3 over real HTTP. Each test has a bucket and
+an idempotency table of its own, so that "the previous snapshot" is only what the test
+took, and no tick of another test replays."""
 
 import hashlib
 import json
+import re
+import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Iterator
@@ -17,22 +20,30 @@ from localdev import changes
 from localdev.directory import SeededDirectory
 from localdev.invoke import LocalFunction
 from localdev.stack import LocalStack
-from localdev.template import functions
+from localdev.template import PROJECT_ROOT, functions
 from tests.conftest import CapturedLog
 from tests.helpers import snapshot_event
 
 USERS = 60
+README = (PROJECT_ROOT / "README.md").read_text()
 COUNT_NAMES = ("added", "removed", "changed", "superUserGrants", "apiAccessGrants", "principalChanges")
 
 
 class History:
     """One bucket of snapshots, and the function writing them."""
 
-    def __init__(self, stack: LocalStack, bucket: str) -> None:
-        self.bucket = bucket
+    def __init__(self, stack: LocalStack) -> None:
+        self.bucket = self.table = f"changes-{uuid.uuid4().hex[:12]}"
         self.s3 = boto3.client("s3", endpoint_url=stack.moto_url)
+        self.s3.create_bucket(Bucket=self.bucket)
+        boto3.client("dynamodb", endpoint_url=stack.moto_url).create_table(
+            TableName=self.table,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        )
         env_vars = stack.env_vars
-        env_vars["Parameters"]["SNAPSHOT_BUCKET_NAME"] = bucket
+        env_vars["Parameters"].update(SNAPSHOT_BUCKET_NAME=self.bucket, IDEMPOTENCY_TABLE_NAME=self.table)
         self.function = LocalFunction(functions()["ListUsersFunction"], env_vars)
 
     def take(self, tick: str) -> dict[str, Any]:
@@ -53,20 +64,23 @@ class History:
         return [json.loads(line) for line in body.splitlines()]
 
 
-@pytest.fixture
-def directory(stack: LocalStack) -> Iterator[SeededDirectory]:
+def use_directory(stack: LocalStack, users: int, seed: int) -> Iterator[SeededDirectory]:
     seeded = stack.emulator.directory
-    stack.emulator.directory = SeededDirectory(USERS, seed=23)
-    reset_snapshot_store()
+    stack.emulator.directory = SeededDirectory(users, seed=seed)
+    reset_snapshot_store()  # the sweep's store binds to the table of the history below
     yield stack.emulator.directory
     stack.emulator.directory = seeded
+    reset_snapshot_store()
+
+
+@pytest.fixture
+def directory(stack: LocalStack) -> Iterator[SeededDirectory]:
+    yield from use_directory(stack, USERS, seed=23)
 
 
 @pytest.fixture
 def history(stack: LocalStack, directory: SeededDirectory) -> History:
-    bucket = f"changes-{uuid.uuid4().hex[:12]}"
-    boto3.client("s3", endpoint_url=stack.moto_url).create_bucket(Bucket=bucket)
-    return History(stack, bucket)
+    return History(stack)
 
 
 def first_user(directory: SeededDirectory, test: Callable[[dict[str, Any]], bool], *skip: str) -> dict[str, Any]:
@@ -268,13 +282,12 @@ def _break_a_line_consistently(history: History, prefix: str) -> None:
     history.s3.put_object(Bucket=history.bucket, Key=prefix + "summary.json", Body=json.dumps(summary).encode())
 
 
-# Each case its own days: the idempotency table, shared by the whole suite, knows every tick taken.
 @pytest.mark.parametrize(
-    ("damage", "reason", "day"),
+    ("damage", "reason"),
     [
-        (_delete_users_object, "users.jsonl is missing", 1),
-        (_alter_users_object, "users.jsonl does not match the sha256 and bytes in its summary.json", 11),
-        (_break_a_line_consistently, "users.jsonl line 3 is not JSON", 21),
+        (_delete_users_object, "users.jsonl is missing"),
+        (_alter_users_object, "users.jsonl does not match the sha256 and bytes in its summary.json"),
+        (_break_a_line_consistently, "users.jsonl line 3 is not JSON"),
     ],
     ids=["missing", "sha256-mismatch", "not-json"],
 )
@@ -285,11 +298,10 @@ def test_unreadable_history_never_breaks_todays_snapshot(
     capsys: pytest.CaptureFixture[str],
     damage: Callable[[History, str], None],
     reason: str,
-    day: int,
 ) -> None:
-    previous, today = f"2031-06-{day:02d}T06:00:00Z", f"2031-06-{day + 1:02d}T06:00:00Z"
+    previous, today = "2031-06-01T06:00:00Z", "2031-06-02T06:00:00Z"
     history.take(previous)
-    damage(history, f"snapshots/2031/06/{day:02d}/{previous}/")
+    damage(history, f"snapshots/2031/06/01/{previous}/")
     stack.emulator.add_users(1)
     capsys.readouterr()
 
@@ -301,7 +313,7 @@ def test_unreadable_history_never_breaks_todays_snapshot(
         "previous": "unreadable",
         "reason": reason,
     }
-    prefix = f"snapshots/2031/06/{day + 1:02d}/{today}/"
+    prefix = f"snapshots/2031/06/02/{today}/"
     assert {key for key in history.object_keys() if key.startswith(prefix)} == {
         prefix + "users.jsonl",
         prefix + "summary.json",
@@ -381,3 +393,49 @@ def test_make_changes_prints_the_latest_report_as_a_table(
     assert [promoted["userId"], "changed", "type", "APP_USER", "SUPER_USER"] in changed_rows
     assert [leaver["userId"], "removed", "firstName", leaver["firstName"], "—"] in changed_rows
     assert [hire, "added", "firstName", "—", hired["firstName"]] in changed_rows
+
+
+def readme_section(heading: str) -> str:
+    return README.split(f"\n{heading}\n", 1)[1].split("\n### ", 1)[0]
+
+
+@pytest.fixture
+def make_run_directory(stack: LocalStack) -> Iterator[SeededDirectory]:
+    yield from use_directory(stack, 50, seed=42)  # what `make run` seeds
+
+
+def test_the_readme_walkthrough_writes_the_readmes_example(
+    stack: LocalStack,
+    make_run_directory: SeededDirectory,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    history = History(stack)
+    walkthrough = re.findall(r"```bash\n(.*?)```", readme_section("### Access-review changes, locally"), re.DOTALL)[0]
+    example_lines, example_summary = re.findall(
+        r"```json\n(.*?)```", readme_section("### Access-review changes"), re.DOTALL
+    )[:2]
+    summaries = []
+
+    for command in walkthrough.splitlines():
+        if command.startswith("make snapshot"):
+            tick = re.fullmatch(r'make snapshot SNAPSHOT_ARGS="--scheduled-time (\S+)"', command)
+            assert tick is not None, command
+            summaries.append(history.take(tick[1]))
+        elif command.startswith("curl"):
+            subprocess.run(  # noqa: S602 - the README's own command, against the test's emulator
+                command.replace("127.0.0.1:9010", stack.finspace_url.removeprefix("http://")) + " --fail --silent",
+                shell=True,
+                check=True,
+                capture_output=True,
+            )
+        else:
+            assert command == "make changes"
+            monkeypatch.setattr(sys, "argv", ["make changes", "--moto-url", stack.moto_url, "--bucket", history.bucket])
+            capsys.readouterr()
+            changes.main()
+
+    assert len(summaries) == 2
+    assert history.object(summaries[1]["changes"]["changesObject"]["key"]).decode() == example_lines
+    assert summaries[1]["changes"] == json.loads("{" + example_summary + "}")["changes"]
+    assert "users added" in capsys.readouterr().out

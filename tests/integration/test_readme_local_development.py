@@ -25,6 +25,7 @@ NOT_RUN_HERE = {
     "make bench-instructions": "minutes under valgrind: run by hand",
     "make sam-invoke": "tests/containers runs the same sam local commands",
     "make sam-api": "tests/containers runs the same sam local commands",
+    "make changes": "reads a running make run stack: test_changes.py runs its walkthrough and its module",
 }
 SERVERS = {".venv/bin/python -m localdev.emulator --users 1000": "FinSpace Data emulator with 1000 users on"}
 
