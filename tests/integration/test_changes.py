@@ -271,15 +271,24 @@ def _alter_users_object(history: History, prefix: str) -> None:
     history.s3.put_object(Bucket=history.bucket, Key=prefix + "users.jsonl", Body=b"".join(lines[1:]))
 
 
-def _break_a_line_consistently(history: History, prefix: str) -> None:
-    """A line that is not JSON, in an object whose summary vouches for it."""
-    lines = history.object(prefix + "users.jsonl").splitlines(keepends=True)
-    lines[2] = lines[2][: len(lines[2]) // 2] + b"\n"
-    body = b"".join(lines)
+def _vouch_for(history: History, prefix: str, body: bytes) -> None:
+    """Replace users.jsonl and make its summary vouch for the new bytes."""
     history.s3.put_object(Bucket=history.bucket, Key=prefix + "users.jsonl", Body=body)
     summary = json.loads(history.object(prefix + "summary.json"))
     summary["usersObject"].update(sha256=hashlib.sha256(body).hexdigest(), bytes=len(body))
     history.s3.put_object(Bucket=history.bucket, Key=prefix + "summary.json", Body=json.dumps(summary).encode())
+
+
+def _break_a_line_consistently(history: History, prefix: str) -> None:
+    lines = history.object(prefix + "users.jsonl").splitlines(keepends=True)
+    lines[2] = lines[2][: len(lines[2]) // 2] + b"\n"
+    _vouch_for(history, prefix, b"".join(lines))
+
+
+def _make_a_compared_field_a_list_consistently(history: History, prefix: str) -> None:
+    lines = history.object(prefix + "users.jsonl").splitlines(keepends=True)
+    lines[0] = json.dumps({**json.loads(lines[0]), "type": ["SUPER_USER"]}).encode() + b"\n"
+    _vouch_for(history, prefix, b"".join(lines))
 
 
 @pytest.mark.parametrize(
@@ -288,8 +297,9 @@ def _break_a_line_consistently(history: History, prefix: str) -> None:
         (_delete_users_object, "users.jsonl is missing"),
         (_alter_users_object, "users.jsonl does not match the sha256 and bytes in its summary.json"),
         (_break_a_line_consistently, "users.jsonl line 3 is not JSON"),
+        (_make_a_compared_field_a_list_consistently, "users.jsonl line 1 is not a user"),
     ],
-    ids=["missing", "sha256-mismatch", "not-json"],
+    ids=["missing", "sha256-mismatch", "not-json", "not-a-user"],
 )
 def test_unreadable_history_never_breaks_todays_snapshot(
     history: History,
