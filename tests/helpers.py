@@ -34,6 +34,23 @@ def load_event(file_name: str) -> dict[str, Any]:
     return event
 
 
+# The change report's metrics, in the dashboard's order.
+CHANGE_METRICS = (
+    "UsersAdded",
+    "UsersRemoved",
+    "UsersChanged",
+    "SuperUserGrants",
+    "ApiAccessGrants",
+    "ChangeHistoryUnreadable",
+)
+
+
+def emitted_metrics(stdout: str) -> dict[str, list[float]]:
+    """Every metric value in the EMF blobs a function printed, by metric name."""
+    blobs = [json.loads(line) for line in stdout.splitlines() if line.startswith('{"_aws"')]
+    return {name: value for blob in blobs for name, value in blob.items() if not name.startswith("_")}
+
+
 def snapshot_event(scheduled_time: str) -> dict[str, str]:
     return {"action": "snapshot", "scheduledTime": scheduled_time}
 

@@ -22,7 +22,7 @@ from localdev.invoke import LocalFunction
 from localdev.stack import LocalStack
 from localdev.template import PROJECT_ROOT, functions
 from tests.conftest import CapturedLog
-from tests.helpers import snapshot_event
+from tests.helpers import CHANGE_METRICS, emitted_metrics, snapshot_event
 
 USERS = 60
 README = (PROJECT_ROOT / "README.md").read_text()
@@ -89,6 +89,12 @@ def first_user(directory: SeededDirectory, test: Callable[[dict[str, Any]], bool
 
 def counts(**nonzero: int) -> dict[str, int]:
     return {name: nonzero.get(name, 0) for name in COUNT_NAMES}
+
+
+def changed(user_id: str, **fields: tuple[Any, Any]) -> dict[str, Any]:
+    """A "changed" line: each field's (from, to)."""
+    moved = {name: {"from": before, "to": after} for name, (before, after) in fields.items()}
+    return {"userId": user_id, "change": "changed", "fields": moved}
 
 
 def by_user_id(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -160,34 +166,16 @@ def test_three_ticks_report_who_joined_left_and_changed(
         [
             *({"userId": user["userId"], "change": "added", "user": user} for user in hired),  # type: ignore[index]
             {"userId": leaver["userId"], "change": "removed", "user": leaver},
-            {
-                "userId": promoted["userId"],
-                "change": "changed",
-                "fields": {"type": {"from": "APP_USER", "to": "SUPER_USER"}},
-            },
-            {
-                "userId": granted["userId"],
-                "change": "changed",
-                "fields": {
-                    "apiAccess": {"from": "DISABLED", "to": "ENABLED"},
-                    "apiAccessPrincipalArn": {"from": None, "to": granted_arn},
-                },
-            },
-            {
-                "userId": new_principal["userId"],
-                "change": "changed",
-                "fields": {
-                    "apiAccessPrincipalArn": {"from": new_principal["apiAccessPrincipalArn"], "to": replaced_arn}
-                },
-            },
-            {
-                "userId": renamed["userId"],
-                "change": "changed",
-                "fields": {
-                    "lastName": {"from": renamed["lastName"], "to": "Whitlock"},
-                    "emailAddress": {"from": renamed["emailAddress"], "to": renamed_email},
-                },
-            },
+            changed(promoted["userId"], type=("APP_USER", "SUPER_USER")),
+            changed(granted["userId"], apiAccess=("DISABLED", "ENABLED"), apiAccessPrincipalArn=(None, granted_arn)),
+            changed(
+                new_principal["userId"], apiAccessPrincipalArn=(new_principal["apiAccessPrincipalArn"], replaced_arn)
+            ),
+            changed(
+                renamed["userId"],
+                lastName=(renamed["lastName"], "Whitlock"),
+                emailAddress=(renamed["emailAddress"], renamed_email),
+            ),
         ]
     )
 
@@ -207,19 +195,8 @@ def test_three_ticks_report_who_joined_left_and_changed(
     assert history.change_lines(third) == by_user_id(
         [
             {"userId": hires[0], "change": "removed", "user": hired[0]},
-            {
-                "userId": promoted["userId"],
-                "change": "changed",
-                "fields": {"type": {"from": "SUPER_USER", "to": "APP_USER"}},
-            },
-            {
-                "userId": granted["userId"],
-                "change": "changed",
-                "fields": {
-                    "apiAccess": {"from": "ENABLED", "to": "DISABLED"},
-                    "apiAccessPrincipalArn": {"from": granted_arn, "to": None},
-                },
-            },
+            changed(promoted["userId"], type=("SUPER_USER", "APP_USER")),
+            changed(granted["userId"], apiAccess=("ENABLED", "DISABLED"), apiAccessPrincipalArn=(granted_arn, None)),
         ]
     )
 
@@ -332,8 +309,7 @@ def test_unreadable_history_never_breaks_todays_snapshot(
     assert [(line["message"], line["reason"]) for line in warnings] == [
         ("Previous snapshot unreadable: no change report", reason)
     ]
-    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
-    metrics = {name: value for blob in emitted for name, value in blob.items() if not name.startswith("_")}
+    metrics = emitted_metrics(capsys.readouterr().out)
     assert metrics["ChangeHistoryUnreadable"] == [1.0]
     assert "UsersAdded" not in metrics
 
@@ -349,19 +325,8 @@ def test_change_counts_are_published_as_metrics(
 
     history.take("2031-07-02T06:00:00Z")
 
-    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
-    metrics = {name: value for blob in emitted for name, value in blob.items() if not name.startswith("_")}
-    assert {
-        name: metrics[name]
-        for name in (
-            "UsersAdded",
-            "UsersRemoved",
-            "UsersChanged",
-            "SuperUserGrants",
-            "ApiAccessGrants",
-            "ChangeHistoryUnreadable",
-        )
-    } == {
+    metrics = emitted_metrics(capsys.readouterr().out)
+    assert {name: metrics[name] for name in CHANGE_METRICS} == {
         "UsersAdded": [0.0],
         "UsersRemoved": [1.0],
         "UsersChanged": [1.0],

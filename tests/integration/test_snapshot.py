@@ -18,7 +18,7 @@ from finspace_users.snapshot_objects import PART_BYTES
 from localdev.directory import SeededDirectory
 from localdev.invoke import LocalFunction
 from localdev.stack import LOCAL_BUCKET_NAME, LocalStack
-from tests.helpers import load_event, snapshot_event
+from tests.helpers import emitted_metrics, load_event, snapshot_event
 
 USERS = 1000
 # About 340 bytes a user: users.jsonl outgrows one PART_BYTES part at about 24,700 users.
@@ -188,8 +188,7 @@ def test_snapshot_publishes_its_metrics(
 
     summary = list_users.invoke(snapshot_event("2026-10-05T02:00:00Z"))
 
-    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
-    metrics = {name: value for blob in emitted for name, value in blob.items() if not name.startswith("_")}
+    metrics = emitted_metrics(capsys.readouterr().out)
     expected = {
         "UsersTotal": USERS,
         "UsersEnabled": summary["byStatus"]["ENABLED"],

@@ -17,6 +17,7 @@ from finspace_users.page_cache import IN_PROGRESS_WAIT_SECONDS, _page_fetcher, r
 from finspace_users.snapshot_objects import s3_client
 from localdev.invoke import LocalFunction, load_env_vars
 from localdev.template import PROJECT_ROOT, functions, load_template, resources_of_type
+from tests.helpers import CHANGE_METRICS
 
 API_GATEWAY_LIMIT_SECONDS = 29
 FINSPACE_CREDENTIALS_ARN = (
@@ -222,14 +223,7 @@ def test_dashboard_is_valid_json_with_the_operator_plots() -> None:
     changes = next(widget for widget in body["widgets"] if widget["properties"]["title"].startswith("Access-review"))
     assert changes["properties"]["period"] == 86400
     assert changes["properties"]["stat"] == "Sum"
-    assert [row[1] for row in changes["properties"]["metrics"]] == [
-        "UsersAdded",
-        "UsersRemoved",
-        "UsersChanged",
-        "SuperUserGrants",
-        "ApiAccessGrants",
-        "ChangeHistoryUnreadable",
-    ]
+    assert tuple(row[1] for row in changes["properties"]["metrics"]) == CHANGE_METRICS
 
 
 def test_every_alarm_can_notify_the_optional_topic() -> None:
