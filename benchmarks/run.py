@@ -338,6 +338,16 @@ class Bench:
             self.stack.emulator.directory = seeded
 
 
+# A status or type that differs from each one FinSpace uses.
+OTHER_VALUE = {
+    "ENABLED": "DISABLED",
+    "DISABLED": "ENABLED",
+    "CREATING": "ENABLED",
+    "SUPER_USER": "APP_USER",
+    "APP_USER": "SUPER_USER",
+}
+
+
 def change_users(emulator: FinSpaceEmulator, how_many: float, seed: int) -> dict[str, int]:
     """Change `how_many` users: 30% leave, as many join, the rest change a compared field
     (status, type or surname, in turn). Returns the counts a change report should find."""
@@ -352,9 +362,9 @@ def change_users(emulator: FinSpaceEmulator, how_many: float, seed: int) -> dict
     for user in present[:left]:
         emulator.remove_user(user["userId"])
     for turn, user in enumerate(present[left : left + changed]):
-        field, before = [("status", user["status"]), ("type", user["type"]), ("lastName", user["lastName"])][turn % 3]
-        after = {"ENABLED": "DISABLED", "SUPER_USER": "APP_USER", "APP_USER": "SUPER_USER"}.get(before, "ENABLED")
-        emulator.update_user(user["userId"], **{field: after if field != "lastName" else before + "-Smythe"})
+        field = ("status", "type", "lastName")[turn % 3]
+        after = user[field] + "-Smythe" if field == "lastName" else OTHER_VALUE[user[field]]
+        emulator.update_user(user["userId"], **{field: after})
     emulator.add_users(joined)
     return {"added": joined, "removed": left, "changed": changed}
 
