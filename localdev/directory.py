@@ -122,13 +122,15 @@ class SeededDirectory:
     def add_users(self, count: int) -> list[str]:
         """Hire `count` new users; returns their ids."""
         first = self.user_count
-        if first + count >= 36**INDEX_DIGITS:
-            raise ValueError("user_count out of range")
+        if not 1 <= count < 36**INDEX_DIGITS - first:
+            raise ValueError(f"count must be between 1 and {36**INDEX_DIGITS - first - 1}")
         self.user_count += count
         return [self.user_at(index)["userId"] for index in range(first, self.user_count)]
 
     def update_user(self, user_id: str, fields: dict[str, Any], *, modified_ms: int) -> dict[str, Any]:
         """Set fields; a None value removes the field, as FinSpace omits unset ones."""
+        if "userId" in fields:
+            raise ValueError("a user's userId cannot change")
         index, user = self._located(user_id)
         edited = {**user, "lastModifiedTime": modified_ms}
         for name, value in fields.items():

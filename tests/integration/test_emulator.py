@@ -220,9 +220,18 @@ def test_directory_changes_over_http_show_in_boto3s_listing() -> None:
         ("PATCH", "/_emulator/users/nobody000000", {"type": "SUPER_USER"}, 404, "ResourceNotFoundException"),
         ("DELETE", "/_emulator/users/nobody000000", None, 404, "ResourceNotFoundException"),
         ("POST", "/_emulator/users", {"count": "many"}, 400, "ValidationException"),
+        ("POST", "/_emulator/users", {"count": -3}, 400, "ValidationException"),
         ("PATCH", "/_emulator/users/{first}", ["not", "an", "object"], 400, "ValidationException"),
+        ("PATCH", "/_emulator/users/{first}", {"userId": "someone-else"}, 400, "ValidationException"),
     ],
-    ids=["patch-unknown-user", "delete-unknown-user", "count-not-a-number", "body-not-an-object"],
+    ids=[
+        "patch-unknown-user",
+        "delete-unknown-user",
+        "count-not-a-number",
+        "count-below-one",
+        "body-not-an-object",
+        "user-id-changed",
+    ],
 )
 def test_bad_directory_changes_are_refused_clearly(
     emulator: FinSpaceEmulator, endpoint: str, method: str, path: str, body: Any, status: int, error_type: str
