@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from rich.console import Console
 from rich.table import Table
 
-from finspace_users.changes import COMPARED_FIELDS
+from finspace_users.changes import COMPARED_FIELDS, latest_summary
 from localdev import cli_description
 from localdev.snapshot import RUNNING_MOTO
 from localdev.stack import LOCAL_BUCKET_NAME, LOCAL_REGION
@@ -30,17 +30,6 @@ NO_STACK = (
     "make changes reads the snapshots of a running `make run` stack, and none answers on {url}. "
     "Start `make run`, take two snapshots (make snapshot SNAPSHOT_ARGS='--scheduled-time ...'), then run make changes."
 )
-
-
-def latest_summary_key(s3: Any, bucket: str) -> str | None:
-    keys = [
-        listed["Key"]
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="snapshots/")
-        for listed in page.get("Contents", [])
-        if listed["Key"].endswith("/summary.json")
-    ]
-    # snapshots/YYYY/MM/DD/{tick}/summary.json: the tick is the fifth part, and sorts as time does.
-    return max(keys, key=lambda key: key.split("/")[4], default=None)
 
 
 def counts_table(changes: dict[str, Any]) -> Table:
@@ -89,11 +78,12 @@ def main() -> None:
         aws_secret_access_key="testing",  # noqa: S106 - moto's own test key
     )
     try:
-        summary_key = latest_summary_key(s3, args.bucket)
+        latest = latest_summary(s3, args.bucket)
     except (EndpointConnectionError, ClientError):
         parser.exit(1, NO_STACK.format(url=args.moto_url) + "\n")
-    if summary_key is None:
+    if latest is None:
         parser.exit(1, "No snapshot yet: take one with make snapshot.\n")
+    _, summary_key = latest
     summary = json.loads(s3.get_object(Bucket=args.bucket, Key=summary_key)["Body"].read())
     changes = summary["changes"]
     console.print(f"Snapshot [bold]{summary['scheduledTime']}[/bold]", end="")

@@ -124,7 +124,10 @@ class ChangeReport:
         )
 
     def _read_previous(self, tick: str) -> None:
-        previous = _latest_summary_before(self.bucket, tick)
+        try:
+            previous = latest_summary(s3_client(), self.bucket, before=tick)
+        except ClientError as error:
+            raise UnreadableHistoryError(f"the snapshots could not be listed ({_code_of(error)})") from None
         if previous is None:
             return
         self.previous_tick, summary_key = previous
@@ -199,18 +202,16 @@ class ChangeReport:
             raise UnreadableHistoryError("users.jsonl does not match the sha256 and bytes in its summary.json")
 
 
-def _latest_summary_before(bucket: str, tick: str) -> tuple[str, str] | None:
-    """(tick, summary key) of the latest completed snapshot strictly before `tick`."""
+def latest_summary(s3: Any, bucket: str, before: str | None = None) -> tuple[str, str] | None:
+    """(tick, summary.json key) of the latest completed snapshot, or of the latest
+    strictly before the tick `before`."""
     latest: tuple[str, str] | None = None
-    try:
-        for page in s3_client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=SNAPSHOTS_PREFIX):
-            for listed in page.get("Contents", []):
-                # snapshots/YYYY/MM/DD/{tick}/summary.json; ticks in one UTC form sort as times do.
-                parts = listed["Key"].split("/")
-                if len(parts) == 6 and parts[5] == "summary.json" and parts[4] < tick:
-                    latest = max(latest, (parts[4], listed["Key"])) if latest else (parts[4], listed["Key"])
-    except ClientError as error:
-        raise UnreadableHistoryError(f"the snapshots could not be listed ({_code_of(error)})") from None
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=SNAPSHOTS_PREFIX):
+        for listed in page.get("Contents", []):
+            # snapshots/YYYY/MM/DD/{tick}/summary.json; ticks in one UTC form sort as times do.
+            parts = listed["Key"].split("/")
+            if len(parts) == 6 and parts[5] == "summary.json" and (before is None or parts[4] < before):
+                latest = max(latest or (parts[4], listed["Key"]), (parts[4], listed["Key"]))
     return latest
 
 
