@@ -73,6 +73,12 @@ def use_directory(stack: LocalStack, users: int, seed: int) -> Iterator[SeededDi
     reset_snapshot_store()
 
 
+def run_make_changes(history: History, moto_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "250")
+    monkeypatch.setattr(sys, "argv", ["make changes", "--moto-url", moto_url, "--bucket", history.bucket])
+    changes.main()
+
+
 @pytest.fixture
 def directory(stack: LocalStack) -> Iterator[SeededDirectory]:
     yield from use_directory(stack, USERS, seed=23)
@@ -350,11 +356,9 @@ def test_make_changes_prints_the_latest_report_as_a_table(
     stack.emulator.remove_user(leaver["userId"])
     (hire,) = stack.emulator.add_users(1)
     history.take("2031-08-02T06:00:00Z")
-    monkeypatch.setenv("COLUMNS", "250")
-    monkeypatch.setattr(sys, "argv", ["make changes", "--moto-url", stack.moto_url, "--bucket", history.bucket])
     capsys.readouterr()
 
-    changes.main()
+    run_make_changes(history, stack.moto_url, monkeypatch)
 
     printed = capsys.readouterr().out
     rows = [[cell.strip() for cell in line.strip("│┃ ").split("│")] for line in printed.splitlines() if "│" in line]
@@ -406,11 +410,30 @@ def test_the_readme_walkthrough_writes_the_readmes_example(
             )
         else:
             assert command == "make changes"
-            monkeypatch.setattr(sys, "argv", ["make changes", "--moto-url", stack.moto_url, "--bucket", history.bucket])
             capsys.readouterr()
-            changes.main()
+            run_make_changes(history, stack.moto_url, monkeypatch)
 
     assert len(summaries) == 2
     assert history.object(summaries[1]["changes"]["changesObject"]["key"]).decode() == example_lines
     assert summaries[1]["changes"] == json.loads("{" + example_summary + "}")["changes"]
     assert "users added" in capsys.readouterr().out
+
+
+def test_make_changes_says_when_there_is_nothing_to_compare(
+    history: History, stack: LocalStack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        run_make_changes(history, stack.moto_url, monkeypatch)
+    assert exited.value.code == 1
+    assert "No snapshot yet: take one with make snapshot." in capsys.readouterr().err
+
+    history.take("2031-10-01T06:00:00Z")
+    run_make_changes(history, stack.moto_url, monkeypatch)
+    assert "Snapshot 2031-10-01T06:00:00Z: the first snapshot, so nothing to compare with." in capsys.readouterr().out
+
+    _delete_users_object(history, "snapshots/2031/10/01/2031-10-01T06:00:00Z/")
+    history.take("2031-10-02T06:00:00Z")
+    run_make_changes(history, stack.moto_url, monkeypatch)
+    printed = capsys.readouterr().out
+    assert "the previous snapshot (2031-10-01T06:00:00Z) could not be read" in printed
+    assert "Reason: users.jsonl is missing. There is no change report." in printed
