@@ -5,6 +5,7 @@ no memory until it is read. A userId ends with its index in base 36, so a lookup
 no table either. Only edits are stored: a user added, changed or removed since seeding.
 """
 
+import argparse
 import random
 import string
 from collections.abc import Iterator
@@ -69,6 +70,14 @@ REFERENCE_NOW_MS = 1_793_491_200_000  # 2026-11-01T00:00:00Z
 DAY_MS = 86_400_000
 INDEX_DIGITS = 6
 _ID_ALPHABET = string.ascii_letters + string.digits
+
+
+def add_directory_options(parser: argparse.ArgumentParser) -> None:
+    """--users and --seed, for each local server that seeds a directory."""
+    parser.add_argument("--users", type=int, default=50, help="how many seeded FinSpace users")
+    parser.add_argument(
+        "--seed", type=int, default=42, help="seed of the generated users (the same seed, the same users)"
+    )
 
 
 def _base36(number: int) -> str:

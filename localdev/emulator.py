@@ -38,7 +38,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from localdev import cli_description
-from localdev.directory import SeededDirectory
+from localdev.directory import SeededDirectory, add_directory_options
 from localdev.sigv4 import SignatureError, verify
 
 USER_ID_PATTERN = re.compile(r".*\S.*")
@@ -342,10 +342,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=cli_description(__doc__))
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=9010, help="port to listen on")
-    parser.add_argument("--users", type=int, default=50, help="how many seeded users")
-    parser.add_argument(
-        "--seed", type=int, default=42, help="seed of the generated users (the same seed, the same users)"
-    )
+    add_directory_options(parser)
     parser.add_argument(
         "--enforce-issued-credentials",
         action="store_true",

@@ -8,6 +8,7 @@ import socket
 from types import FrameType
 
 from localdev import cli_description
+from localdev.directory import add_directory_options
 from localdev.front import CallerKey, LocalApi, front_server
 from localdev.invoke import load_functions
 from localdev.stack import local_stack
@@ -31,10 +32,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=3000, help="API front port")
     parser.add_argument("--finspace-port", type=int, default=9010, help="FinSpace emulator port")
     parser.add_argument("--moto-port", type=int, default=9020, help="moto (DynamoDB and S3) port")
-    parser.add_argument("--users", type=int, default=50, help="seeded FinSpace users")
-    parser.add_argument(
-        "--seed", type=int, default=42, help="seed of the generated users (the same seed, the same users)"
-    )
+    add_directory_options(parser)
     parser.add_argument(
         "--enforce-credentials",
         action="store_true",
