@@ -78,6 +78,7 @@ class ChangeReport:
             previous = self._previous_users.pop(user_id, None)
             if previous is None:
                 self._added.append((user_id, _line({"userId": user_id, "change": "added", "user": user})))
+                self.counts["added"] += 1
                 self.counts["superUserGrants"] += user.get("type") == "SUPER_USER"
                 self.counts["apiAccessGrants"] += user.get("apiAccess") == "ENABLED"
             elif previous >> LINE_NUMBER_BITS != _fingerprint(user):
@@ -104,7 +105,6 @@ class ChangeReport:
         for _, line in sorted(lines, key=lambda keyed: keyed[0]):
             upload.write(line)
         upload.complete()
-        self.counts["added"] = len(self._added)
         return {"previousScheduledTime": self.previous_tick, **self.counts, "changesObject": upload.described()}
 
     def publish_metrics(self) -> None:

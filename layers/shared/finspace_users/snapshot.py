@@ -26,7 +26,7 @@ import orjson
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from finspace_users.changes import ChangeReport
+from finspace_users.changes import SNAPSHOTS_PREFIX, ChangeReport
 from finspace_users.finspace import finspace_batch_client, list_users_page
 from finspace_users.idempotency import idempotency_store
 from finspace_users.observability import logger, metrics
@@ -83,7 +83,7 @@ def _as_lines(users: list[dict[str, Any]]) -> bytes:
 
 
 def snapshot_prefix(scheduled_time: datetime, tick: str) -> str:
-    return f"snapshots/{scheduled_time:%Y/%m/%d}/{tick}/"
+    return f"{SNAPSHOTS_PREFIX}{scheduled_time:%Y/%m/%d}/{tick}/"
 
 
 def sweep(scheduled_time: datetime, tick: str) -> dict[str, Any]:
