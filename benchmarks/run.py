@@ -365,7 +365,8 @@ def change_users(emulator: FinSpaceEmulator, how_many: float, seed: int) -> dict
         field = ("status", "type", "lastName")[turn % 3]
         after = user[field] + "-Smythe" if field == "lastName" else OTHER_VALUE[user[field]]
         emulator.update_user(user["userId"], **{field: after})
-    emulator.add_users(joined)
+    if joined:
+        emulator.add_users(joined)
     return {"added": joined, "removed": left, "changed": changed}
 
 
