@@ -13,6 +13,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from finspace_users.finspace import finspace_batch_client, finspace_client, list_users_page
 from finspace_users.snapshot import reset_snapshot_store
 from finspace_users.snapshot_objects import PART_BYTES
 from localdev.directory import SeededDirectory
@@ -80,6 +81,28 @@ def test_snapshot_holds_the_directory_exactly(
     }
     assert json.loads(stored[prefix + "summary.json"]) == summary
     assert summary["pages"] == USERS // 100
+
+
+def test_snapshot_client_pages_equal_botocores_parse(
+    stack_functions: dict[str, LocalFunction], thousand_users: SeededDirectory
+) -> None:
+    """The snapshot's client parses pages with orjson (finspace.parse_users_page_with_orjson);
+    the API's client leaves them to botocore. Page for page, they must agree."""
+    bodies_left_to_botocore: list[bytes] = []
+    snapshot_client = finspace_batch_client()
+    snapshot_client.meta.events.register(  # runs after the orjson handler
+        "before-parse.finspace-data.ListUsers",
+        lambda response_dict, **_: bodies_left_to_botocore.append(response_dict["body"]),
+    )
+    pages, next_token = 0, None
+    while True:
+        page = list_users_page(100, next_token, client=snapshot_client)
+        assert page == list_users_page(100, next_token, client=finspace_client())
+        pages, next_token = pages + 1, page.get("nextToken")
+        if next_token is None:
+            break
+    assert pages == USERS // 100
+    assert bodies_left_to_botocore == [b"{}"] * pages
 
 
 def test_summary_counts_match_the_seeded_data(list_users: LocalFunction, thousand_users: SeededDirectory) -> None:
