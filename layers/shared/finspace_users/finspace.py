@@ -2,6 +2,7 @@
 
 Responses are returned as FinSpace sent them, minus ``ResponseMetadata``: field names
 and epoch-millisecond integers pass through untouched, and absent fields stay absent.
+Pages the snapshot reads also keep FinSpace's field order (parse_users_page_with_orjson).
 """
 
 import math
