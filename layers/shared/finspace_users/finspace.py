@@ -84,9 +84,10 @@ def parse_users_page_with_orjson(
     (strings, epoch-millisecond integers, no blobs or timestamps to convert), so the
     users come out as FinSpace sent them, as they do from botocore. The parsed page
     goes in through botocore's own customized_response_dict, and the body left to
-    botocore's parser is empty. Errors, and a body orjson refuses, stay botocore's to
-    parse, retry and raise."""
-    if response_dict["status_code"] != 200:
+    botocore's parser is empty. Errors, a body orjson refuses, and any page with a null
+    in it (botocore drops null fields; a scan of the bytes is the cheap way to be
+    sure) stay botocore's to parse, retry and raise."""
+    if response_dict["status_code"] != 200 or b"null" in response_dict["body"]:
         return
     try:
         page = orjson.loads(response_dict["body"])
