@@ -304,6 +304,36 @@ class Bench:
             hits = timed(lambda: list_users.invoke(hit_page), 500)
         self.add("page cache hit vs miss p50", percentile(hits, 0.5), percentile(misses, 0.5), "µs")
 
+    def page_parsing(self) -> None:
+        """What the snapshot's client saves on each page: orjson
+        (finspace.parse_users_page_with_orjson) against botocore's parser, on the same
+        page of 100 users from the emulator."""
+        from botocore.parsers import create_parser
+
+        from finspace_users.finspace import parse_users_page_with_orjson
+
+        client = boto3.client("finspace-data", endpoint_url=self.stack.finspace_url)
+        bodies: list[bytes] = []
+        client.meta.events.register(
+            "before-parse.finspace-data.ListUsers", lambda response_dict, **_: bodies.append(response_dict["body"])
+        )
+        assert len(client.list_users(maxResults=100)["users"]) == 100
+        output_shape = client.meta.service_model.operation_model("ListUsers").output_shape
+        assert output_shape is not None
+        page = {"status_code": 200, "headers": {}, "body": bodies[0]}
+        parser = create_parser("rest-json")
+        ours, botocores = timed_side_by_side(
+            lambda: parse_users_page_with_orjson(response_dict=dict(page), customized_response_dict={}),
+            lambda: parser.parse(page, output_shape),
+            self.warm_requests,
+        )
+        self.add(
+            "ListUsers page of 100 users parsed, orjson vs botocore, p50",
+            percentile(ours, 0.5),
+            percentile(botocores, 0.5),
+            "µs",
+        )
+
     def snapshots(self) -> None:
         """Each timed snapshot compares itself with the one before it, of the same
         directory: unchanged, or with a share of its users added, removed and changed."""
@@ -422,6 +452,8 @@ def main() -> None:
         bench.warm(loaded)
         console.print("page cache…")
         bench.page_cache(loaded)
+        console.print("page parsing…")
+        bench.page_parsing()
         console.print("snapshots…")
         bench.snapshots()
     results = report(bench, console)
