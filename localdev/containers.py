@@ -10,6 +10,7 @@ may have neither and may reach no image registry.
 """
 
 import hashlib
+import ipaddress
 import os
 import platform
 import shutil
@@ -125,11 +126,16 @@ def container_engine() -> Iterator[dict[str, str]]:
 
 
 def bridge_gateway(docker_env: dict[str, str]) -> str:
-    """The host's address on the default bridge: containers reach the host there."""
-    inspected = docker(docker_env, "network", "inspect", "bridge", "--format", "{{(index .IPAM.Config 0).Gateway}}")
-    if inspected.returncode != 0 or not inspected.stdout.strip():
+    """The host's address on the default bridge: containers reach the host there. A
+    dockerd that had to create docker0 itself (the first start on a machine) records
+    the bridge's subnet but no gateway; it gives docker0 the subnet's first address,
+    as Docker's IPAM does for any network without a set gateway."""
+    subnet_and_gateway = "{{(index .IPAM.Config 0).Subnet}} {{(index .IPAM.Config 0).Gateway}}"
+    inspected = docker(docker_env, "network", "inspect", "bridge", "--format", subnet_and_gateway)
+    subnet, _, gateway = inspected.stdout.strip().partition(" ")
+    if inspected.returncode != 0 or not subnet:
         raise EngineUnavailableError(f"the engine has no default bridge: {inspected.stderr.strip()}")
-    return inspected.stdout.strip()
+    return gateway or str(ipaddress.ip_network(subnet).network_address + 1)
 
 
 def lambda_python_image(docker_env: dict[str, str]) -> str:
