@@ -306,11 +306,11 @@ class Bench:
 
     def page_parsing(self) -> None:
         """What the snapshot's client saves on each page: orjson
-        (finspace.parse_users_page_with_orjson) against botocore's parser, on the same
+        (users_pages.parse_users_page_with_orjson) against botocore's parser, on the same
         page of 100 users from the emulator."""
         from botocore.parsers import create_parser
 
-        from finspace_users.finspace import parse_users_page_with_orjson
+        from finspace_users.users_pages import parse_users_page_with_orjson
 
         client = boto3.client("finspace-data", endpoint_url=self.stack.finspace_url)
         bodies: list[bytes] = []

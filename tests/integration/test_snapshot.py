@@ -86,7 +86,7 @@ def test_snapshot_holds_the_directory_exactly(
 def test_snapshot_client_pages_equal_botocores_parse(
     stack_functions: dict[str, LocalFunction], thousand_users: SeededDirectory
 ) -> None:
-    """The snapshot's client parses pages with orjson (finspace.parse_users_page_with_orjson);
+    """The snapshot's client parses pages with orjson (users_pages.parse_users_page_with_orjson);
     the API's client leaves them to botocore. Page for page, they must agree."""
     bodies_left_to_botocore: list[bytes] = []
     snapshot_client = finspace_batch_client()

@@ -2,7 +2,7 @@
 
 Responses are returned as FinSpace sent them, minus ``ResponseMetadata``: field names
 and epoch-millisecond integers pass through untouched, and absent fields stay absent.
-Pages the snapshot reads also keep FinSpace's field order (parse_users_page_with_orjson).
+Pages the snapshot reads also keep FinSpace's field order (users_pages.py).
 """
 
 import math
@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 import botocore.session
-import orjson
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.config import Config
 from botocore.credentials import CredentialProvider, RefreshableCredentials
@@ -70,33 +69,12 @@ def finspace_client() -> "FinSpaceDataClient":
 def finspace_batch_client() -> "FinSpaceDataClient":
     """The client for the snapshot: same credentials, more patience, and pages of users
     parsed by orjson."""
+    # Imported here, so that the API functions' cold start does not load orjson.
+    from finspace_users.users_pages import parse_users_page_with_orjson
+
     client = _new_client(_data_session(), BATCH_CLIENT_CONFIG)
     client.meta.events.register("before-parse.finspace-data.ListUsers", parse_users_page_with_orjson)
     return client
-
-
-def parse_users_page_with_orjson(
-    response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any
-) -> None:
-    """botocore's parser walks every field of every user through the model: 0.8-0.9 ms a
-    page of 100 users, where this takes 0.1 ms (make bench, "page parsed"). Over the
-    snapshot's 1,000 pages that is more than its comparison with the previous snapshot
-    costs. A page is plain JSON (strings, epoch-millisecond integers, no blobs or
-    timestamps to convert), so the users carry the same fields and values as from
-    botocore, in the order FinSpace sent them rather than the model's. The parsed page
-    goes in through botocore's own customized_response_dict, and the body left to
-    botocore's parser is empty. Errors, a body orjson refuses, and any page with a null
-    in it (botocore drops null fields; a scan of the bytes is the cheap way to be
-    sure) stay botocore's to parse, retry and raise."""
-    if response_dict["status_code"] != 200 or b"null" in response_dict["body"]:
-        return
-    try:
-        page = orjson.loads(response_dict["body"])
-    except orjson.JSONDecodeError:
-        return
-    if isinstance(page, dict):
-        customized_response_dict.update(page)
-        response_dict["body"] = b"{}"
 
 
 def reset_finspace_clients() -> None:
