@@ -310,12 +310,12 @@ class Bench:
         page of 100 users from the emulator."""
         from botocore.parsers import create_parser
 
-        from finspace_users.users_pages import parse_users_page_with_orjson
+        from finspace_users.users_pages import BEFORE_PARSING_A_PAGE, parse_users_page_with_orjson
 
         client = boto3.client("finspace-data", endpoint_url=self.stack.finspace_url)
         bodies: list[bytes] = []
         client.meta.events.register(
-            "before-parse.finspace-data.ListUsers", lambda response_dict, **_: bodies.append(response_dict["body"])
+            BEFORE_PARSING_A_PAGE, lambda response_dict, **_: bodies.append(response_dict["body"])
         )
         assert len(client.list_users(maxResults=100)["users"]) == 100
         output_shape = client.meta.service_model.operation_model("ListUsers").output_shape

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from finspace_users.finspace import finspace_batch_client, finspace_client, list_users_page
 from finspace_users.snapshot import reset_snapshot_store
 from finspace_users.snapshot_objects import PART_BYTES
+from finspace_users.users_pages import BEFORE_PARSING_A_PAGE
 from localdev.directory import SeededDirectory
 from localdev.invoke import LocalFunction
 from localdev.stack import LOCAL_BUCKET_NAME, LocalStack
@@ -91,7 +92,7 @@ def test_snapshot_client_pages_equal_botocores_parse(
     bodies_left_to_botocore: list[bytes] = []
     snapshot_client = finspace_batch_client()
     snapshot_client.meta.events.register(  # runs after the orjson handler
-        "before-parse.finspace-data.ListUsers",
+        BEFORE_PARSING_A_PAGE,
         lambda response_dict, **_: bodies_left_to_botocore.append(response_dict["body"]),
     )
     pages, next_token = 0, None

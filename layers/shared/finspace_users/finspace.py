@@ -70,10 +70,10 @@ def finspace_batch_client() -> "FinSpaceDataClient":
     """The client for the snapshot: same credentials, more patience, and pages of users
     parsed by orjson."""
     # Imported here, so that the API functions' cold start does not load orjson.
-    from finspace_users.users_pages import parse_users_page_with_orjson
+    from finspace_users.users_pages import BEFORE_PARSING_A_PAGE, parse_users_page_with_orjson
 
     client = _new_client(_data_session(), BATCH_CLIENT_CONFIG)
-    client.meta.events.register("before-parse.finspace-data.ListUsers", parse_users_page_with_orjson)
+    client.meta.events.register(BEFORE_PARSING_A_PAGE, parse_users_page_with_orjson)
     return client
 
 

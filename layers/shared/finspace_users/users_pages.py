@@ -4,6 +4,9 @@ from typing import Any
 
 import orjson
 
+# botocore's event for a ListUsers response about to be parsed.
+BEFORE_PARSING_A_PAGE = "before-parse.finspace-data.ListUsers"
+
 
 def parse_users_page_with_orjson(
     response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any
