@@ -19,7 +19,7 @@ SAM_BUILD_DIR ?= .aws-sam/build
 FUNCTION ?= GetUserFunction
 EVENT ?= events/get_user.json
 
-.PHONY: help install run snapshot changes openapi bench bench-instructions invoke sam-invoke sam-api test lint typecheck pytest unit integration containers validate scan build build-x86_64 clean
+.PHONY: help install run snapshot changes openapi bench bench-instructions invoke sam-invoke sam-api test lint typecheck pytest unit integration containers validate transform scan build build-x86_64 clean
 
 help:
 	@echo "make run     start the local stack on 127.0.0.1:3000 (Ctrl-C stops it)"
@@ -92,11 +92,17 @@ typecheck: $(VENV)/.installed
 validate: $(SAM_VENV)/.installed
 	$(SAM) validate --lint
 
-# cfn-lint with the serverless rules, and checkov offline. Every suppression sits in
-# template.yaml beside its resource, with its reason.
-scan: $(SAM_VENV)/.installed $(SCAN_VENV)/.installed
-	$(SAM_VENV)/bin/cfn-lint --template template.yaml --append-rules cfn_lint_serverless.rules
-	$(SCAN_VENV)/bin/checkov --file template.yaml --framework cloudformation --compact --quiet --skip-download
+# template.yaml as SAM's transform turns it into what AWS deploys (localdev/transform.py).
+TRANSFORMED := build/transformed/template.json
+transform: $(SAM_VENV)/.installed
+	$(SAM_VENV)/bin/python -m localdev.transform $(TRANSFORMED)
+
+# cfn-lint with the serverless rules, and checkov offline, on the source and on what
+# SAM's transform makes of it. Every suppression sits in template.yaml beside its
+# resource, with its reason.
+scan: $(SAM_VENV)/.installed $(SCAN_VENV)/.installed transform
+	$(SAM_VENV)/bin/cfn-lint --template template.yaml $(TRANSFORMED) --append-rules cfn_lint_serverless.rules
+	$(SCAN_VENV)/bin/checkov --file template.yaml --file $(TRANSFORMED) --framework cloudformation --compact --quiet --skip-download
 
 # Plain `sam build`: packaging/Makefile builds every function and layer, bytecode
 # included. ARCH goes to both the template and that Makefile, which SAM tells nothing.
@@ -109,10 +115,10 @@ build-x86_64:
 	$(MAKE) build ARCH=x86_64 SAM_BUILD_DIR=.aws-sam/build-x86_64
 
 # pytest exits 5 when it collects no test: a failure here like any other.
-pytest: $(VENV)/.installed
+pytest: $(VENV)/.installed $(SAM_VENV)/.installed
 	$(BIN)/pytest
 
-unit: $(VENV)/.installed
+unit: $(VENV)/.installed $(SAM_VENV)/.installed
 	$(BIN)/pytest -m "not integration and not build and not containers"
 
 integration: $(VENV)/.installed

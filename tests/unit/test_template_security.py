@@ -14,6 +14,8 @@ def allow_statements() -> list[dict[str, Any]]:
     for properties in resources_of_type("AWS::IAM::Role").values():
         for policy in properties.get("Policies", []):
             statements += policy["PolicyDocument"]["Statement"]
+    for properties in resources_of_type("AWS::IAM::Policy").values():
+        statements += properties["PolicyDocument"]["Statement"]
     return [statement for statement in statements if statement["Effect"] == "Allow"]
 
 
@@ -55,7 +57,8 @@ def test_snapshot_bucket_is_private_encrypted_versioned_tls_only_and_expiring() 
     assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
     rules = {rule["Id"]: rule for rule in bucket["LifecycleConfiguration"]["Rules"]}
     assert rules["ExpireSnapshots"]["ExpirationInDays"] == {"Ref": "SnapshotExpirationDays"}
-    (deny,) = RESOURCES["SnapshotBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    statements = RESOURCES["SnapshotBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    (deny,) = [statement for statement in statements if statement["Sid"] == "DenyInsecureTransport"]
     assert deny["Effect"] == "Deny"
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 

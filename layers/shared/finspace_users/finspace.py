@@ -18,7 +18,12 @@ import boto3
 import botocore.session
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.config import Config
-from botocore.credentials import CredentialProvider, RefreshableCredentials
+from botocore.credentials import (
+    AssumeRoleCredentialFetcher,
+    CredentialProvider,
+    DeferredRefreshableCredentials,
+    RefreshableCredentials,
+)
 from botocore.exceptions import ClientError
 
 from finspace_users.observability import metrics
@@ -88,13 +93,33 @@ def _data_session() -> boto3.session.Session:
     """The session that signs data calls.
 
     With FINSPACE_ENVIRONMENT_ID set, it signs with FinSpace programmatic access
-    credentials, which the role's own credentials obtain and botocore refreshes before
-    they expire. Without it, the role's credentials sign directly.
+    credentials, which the principal's credentials obtain and botocore refreshes before
+    they expire. Without it, the principal's credentials sign directly.
     """
+    principal = _principal_session()
     environment_id = os.environ.get("FINSPACE_ENVIRONMENT_ID")
     if not environment_id:
+        return principal
+    credentials = _programmatic_access_credentials(_new_client(principal, CLIENT_CONFIG), environment_id)
+    return boto3.session.Session(botocore_session=_session_signing_with(credentials))
+
+
+def _principal_session() -> boto3.session.Session:
+    """The principal FinSpace knows. With FINSPACE_PRINCIPAL_ROLE_ARN set, both functions
+    assume that one role (so FinSpace registers one principal for two execution roles),
+    and botocore refreshes its credentials before they expire. Without it, the
+    function's own role."""
+    role_arn = os.environ.get("FINSPACE_PRINCIPAL_ROLE_ARN")
+    if not role_arn:
         return role_session()
-    credentials = _programmatic_access_credentials(_new_client(role_session(), CLIENT_CONFIG), environment_id)
+    source = role_session()
+    fetcher = AssumeRoleCredentialFetcher(
+        client_creator=source.client,
+        source_credentials=source.get_credentials(),
+        role_arn=role_arn,
+        extra_args={"RoleSessionName": "finspace-users"},
+    )
+    credentials = DeferredRefreshableCredentials(method="assume-role", refresh_using=fetcher.fetch_credentials)
     return boto3.session.Session(botocore_session=_session_signing_with(credentials))
 
 

@@ -13,11 +13,11 @@ from finspace_users.sessions import role_session
 STORE_CONFIG = Config(connect_timeout=0.5, read_timeout=1, retries={"mode": "standard", "total_max_attempts": 2})
 
 
-def idempotency_store() -> Any:
+def idempotency_store(boto_config: Config = STORE_CONFIG) -> Any:
     """Built on first use, never at import: a store built before a test starts moto
     would bind to real AWS."""
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
     return DynamoDBPersistenceLayer(
-        table_name=os.environ["IDEMPOTENCY_TABLE_NAME"], boto_config=STORE_CONFIG, boto3_session=role_session()
+        table_name=os.environ["IDEMPOTENCY_TABLE_NAME"], boto_config=boto_config, boto3_session=role_session()
     )
