@@ -1,6 +1,7 @@
 """GET /users pages replayed from the idempotency table (moto server, real HTTP),
 keyed on maxResults and nextToken alone."""
 
+import json
 import threading
 import time
 from collections import Counter
@@ -14,7 +15,9 @@ import requests
 from finspace_users.page_cache import IN_PROGRESS_WAIT_SECONDS, reset_page_cache
 from localdev.invoke import LocalFunction
 from localdev.stack import LOCAL_TABLE_NAME, LocalStack
+from tests.conftest import CapturedLog
 from tests.helpers import CALLER_AUTH
+from tests.integration.pii import PII_TOKENS
 
 
 @pytest.fixture(autouse=True)
@@ -180,3 +183,79 @@ def test_stored_records_hold_no_parameters_in_their_keys(api_url: str, stack: Lo
     for item in items:
         assert first["nextToken"] not in item["id"]
         assert int(item["expiration"]) > time.time()
+
+
+YEAR_3000 = 32503680000
+# Well-formed: only its expiration gives it away.
+PAGE = {"users": [{"userId": "forged", "firstName": "Mallory"}]}
+
+
+def only_record(stack: LocalStack) -> dict[str, Any]:
+    items = boto3.resource("dynamodb", endpoint_url=stack.moto_url).Table(LOCAL_TABLE_NAME).scan()["Items"]
+    assert len(items) == 1
+    return items[0]
+
+
+def forge(stack: LocalStack, record_id: str, **attributes: Any) -> None:
+    """Writes over the record of that id, as anyone who can write to the table could."""
+    table = boto3.resource("dynamodb", endpoint_url=stack.moto_url).Table(LOCAL_TABLE_NAME)
+    table.put_item(Item={"id": record_id, **attributes})
+
+
+def untrusted_record_warnings(log: CapturedLog) -> list[str]:
+    """The warnings about ignored records, each checked to name no user, real or forged."""
+    warnings = [line for line in log.lines() if json.loads(line)["level"] == "WARNING" and "did not write" in line]
+    for warning in warnings:
+        assert not [token for token in (*PII_TOKENS, "mallory", "forged", "someone") if token in warning.lower()]
+    return warnings
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        pytest.param({"status": "COMPLETED", "data": json.dumps(PAGE)}, id="completed"),
+        pytest.param({"status": "INPROGRESS"}, id="in-progress"),
+    ],
+)
+def test_a_record_expiring_beyond_the_window_is_ignored(
+    api_url: str, stack: LocalStack, powertools_log: CapturedLog, forged: dict[str, Any]
+) -> None:
+    genuine = get_page(api_url, maxResults=9)
+    forge(stack, only_record(stack)["id"], expiration=YEAR_3000, **forged)
+    before = list_calls(stack)
+
+    replays = [get_page(api_url, maxResults=9) for _ in range(2)]
+
+    for replay in replays:
+        assert replay.headers["X-Cache"] == "bypass"  # fetched from FinSpace, not from the forged record
+        assert replay.content == genuine.content
+    assert list_calls(stack) == before + 2
+    assert len(untrusted_record_warnings(powertools_log)) == 2
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param("not json", id="not-json"),
+        pytest.param(json.dumps({"users": "all of them"}), id="users-not-a-list"),
+        pytest.param(json.dumps({"users": [{"userId": 7}]}), id="user-id-not-a-string"),
+        pytest.param(json.dumps({"users": ["someone"]}), id="user-not-an-object"),
+        pytest.param(json.dumps({**PAGE, "nextToken": 3}), id="next-token-not-a-string"),
+        pytest.param(json.dumps({**PAGE, "redirect": "https://example.com"}), id="extra-field"),
+        pytest.param(json.dumps([PAGE]), id="not-an-object"),
+    ],
+)
+def test_a_record_that_is_not_a_users_page_is_ignored(
+    api_url: str, stack: LocalStack, powertools_log: CapturedLog, data: str
+) -> None:
+    genuine = get_page(api_url, maxResults=9)
+    record = only_record(stack)
+    forge(stack, record["id"], expiration=record["expiration"], status="COMPLETED", data=data)
+    before = list_calls(stack)
+
+    replay = get_page(api_url, maxResults=9)
+
+    assert replay.headers["X-Cache"] == "bypass"
+    assert replay.content == genuine.content
+    assert list_calls(stack) == before + 1
+    assert len(untrusted_record_warnings(powertools_log)) == 1
