@@ -1,76 +1,30 @@
 """The access-review change report across several ticks, with the directory changed in
 between through the emulator, and moto's S3 over real HTTP. Each test has a bucket and
-an idempotency table of its own, so that "the previous snapshot" is only what the test
-took, and no tick of another test replays."""
+an idempotency table of its own (History), so that "the previous snapshot" is only what
+the test took, and no tick of another test replays."""
 
 import hashlib
 import json
 import re
 import subprocess
 import sys
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import pytest
 
-from finspace_users.snapshot import reset_snapshot_store
 from localdev import changes
 from localdev.directory import SeededDirectory
-from localdev.invoke import LocalFunction
 from localdev.stack import LocalStack
-from localdev.template import PROJECT_ROOT, functions
+from localdev.template import PROJECT_ROOT
 from tests.conftest import CapturedLog
-from tests.helpers import CHANGE_METRICS, emitted_metrics, snapshot_event
+from tests.helpers import CHANGE_METRICS, emitted_metrics
+from tests.integration.history import History, use_directory
 
 USERS = 60
+# Ticks lie in the past (2025): a snapshot of a tick still to come is refused.
 README = (PROJECT_ROOT / "README.md").read_text()
 COUNT_NAMES = ("added", "removed", "changed", "superUserGrants", "apiAccessGrants", "principalChanges")
-
-
-class History:
-    """One bucket of snapshots, and the function writing them."""
-
-    def __init__(self, stack: LocalStack) -> None:
-        self.bucket = self.table = f"changes-{uuid.uuid4().hex[:12]}"
-        self.s3 = boto3.client("s3", endpoint_url=stack.moto_url)
-        self.s3.create_bucket(Bucket=self.bucket)
-        boto3.client("dynamodb", endpoint_url=stack.moto_url).create_table(
-            TableName=self.table,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        )
-        env_vars = stack.env_vars
-        env_vars["Parameters"].update(SNAPSHOT_BUCKET_NAME=self.bucket, IDEMPOTENCY_TABLE_NAME=self.table)
-        self.function = LocalFunction(functions()["ListUsersFunction"], env_vars)
-
-    def take(self, tick: str) -> dict[str, Any]:
-        summary: dict[str, Any] = self.function.invoke(snapshot_event(tick))
-        return summary
-
-    def object(self, key: str) -> bytes:
-        body: bytes = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-        return body
-
-    def object_keys(self) -> set[str]:
-        return {item["Key"] for item in self.s3.list_objects_v2(Bucket=self.bucket).get("Contents", [])}
-
-    def change_lines(self, summary: dict[str, Any]) -> list[dict[str, Any]]:
-        described = summary["changes"]["changesObject"]
-        body = self.object(described["key"])
-        assert described == {"key": described["key"], "sha256": hashlib.sha256(body).hexdigest(), "bytes": len(body)}
-        return [json.loads(line) for line in body.splitlines()]
-
-
-def use_directory(stack: LocalStack, users: int, seed: int) -> Iterator[SeededDirectory]:
-    seeded = stack.emulator.directory
-    stack.emulator.directory = SeededDirectory(users, seed=seed)
-    reset_snapshot_store()  # the sweep's store binds to the table of the history below
-    yield stack.emulator.directory
-    stack.emulator.directory = seeded
-    reset_snapshot_store()
 
 
 def run_make_changes(history: History, moto_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -113,7 +67,7 @@ def test_three_ticks_report_who_joined_left_and_changed(
     emulator = stack.emulator
 
     # Tick 1: nothing to compare with.
-    first = history.take("2031-03-01T06:00:00Z")
+    first = history.take("2025-03-01T06:00:00Z")
 
     assert first["changes"] == {"previousScheduledTime": None, **counts(), "changesObject": None}
     assert not any(key.endswith("changes.jsonl") for key in history.object_keys())
@@ -152,11 +106,11 @@ def test_three_ticks_report_who_joined_left_and_changed(
     emulator.update_user(renamed["userId"], lastName="Whitlock", emailAddress=renamed_email)
     emulator.update_user(logged_in["userId"], lastLoginTime=logged_in.get("lastLoginTime", 0) + 86_400_000)
 
-    second = history.take("2031-03-02T06:00:00Z")
+    second = history.take("2025-03-02T06:00:00Z")
 
     hired = [directory.find(user_id) for user_id in hires]
     assert second["changes"] == {
-        "previousScheduledTime": "2031-03-01T06:00:00Z",
+        "previousScheduledTime": "2025-03-01T06:00:00Z",
         **counts(
             added=2,
             removed=1,
@@ -167,7 +121,7 @@ def test_three_ticks_report_who_joined_left_and_changed(
         ),
         "changesObject": second["changes"]["changesObject"],
     }
-    assert second["changes"]["changesObject"]["key"] == "snapshots/2031/03/02/2031-03-02T06:00:00Z/changes.jsonl"
+    assert second["changes"]["changesObject"]["key"] == "snapshots/2025/03/02/2025-03-02T06:00:00Z/changes.jsonl"
     assert history.change_lines(second) == by_user_id(
         [
             *({"userId": user["userId"], "change": "added", "user": user} for user in hired),  # type: ignore[index]
@@ -191,10 +145,10 @@ def test_three_ticks_report_who_joined_left_and_changed(
     emulator.update_user(promoted["userId"], type="APP_USER")
     emulator.update_user(granted["userId"], apiAccess="DISABLED", apiAccessPrincipalArn=None)
 
-    third = history.take("2031-03-03T06:00:00Z")
+    third = history.take("2025-03-03T06:00:00Z")
 
     assert third["changes"] == {
-        "previousScheduledTime": "2031-03-02T06:00:00Z",
+        "previousScheduledTime": "2025-03-02T06:00:00Z",
         **counts(removed=1, changed=2, principalChanges=1),
         "changesObject": third["changes"]["changesObject"],
     }
@@ -207,22 +161,22 @@ def test_three_ticks_report_who_joined_left_and_changed(
     )
 
     # Tick 4 with no change in between: an empty report, still written.
-    fourth = history.take("2031-03-04T06:00:00Z")
+    fourth = history.take("2025-03-04T06:00:00Z")
 
-    assert fourth["changes"]["previousScheduledTime"] == "2031-03-03T06:00:00Z"
+    assert fourth["changes"]["previousScheduledTime"] == "2025-03-03T06:00:00Z"
     assert {name: fourth["changes"][name] for name in COUNT_NAMES} == counts()
     assert history.object(fourth["changes"]["changesObject"]["key"]) == b""
 
 
 def test_changes_are_reported_in_the_summary_and_written_before_it(history: History) -> None:
-    history.take("2031-04-01T06:00:00Z")
+    history.take("2025-04-01T06:00:00Z")
 
-    summary = history.take("2031-04-02T06:00:00Z")
+    summary = history.take("2025-04-02T06:00:00Z")
 
-    stored = json.loads(history.object("snapshots/2031/04/02/2031-04-02T06:00:00Z/summary.json"))
+    stored = json.loads(history.object("snapshots/2025/04/02/2025-04-02T06:00:00Z/summary.json"))
     assert stored == summary
     assert set(summary) >= {"changes", "usersObject"}
-    prefix = "snapshots/2031/04/02/2031-04-02T06:00:00Z/"
+    prefix = "snapshots/2025/04/02/2025-04-02T06:00:00Z/"
     assert {key for key in history.object_keys() if key.startswith(prefix)} == {
         prefix + name for name in ("users.jsonl", "changes.jsonl", "summary.json")
     }
@@ -231,18 +185,18 @@ def test_changes_are_reported_in_the_summary_and_written_before_it(history: Hist
 def test_an_older_tick_compares_with_the_snapshot_before_it_never_a_later_one(
     history: History, directory: SeededDirectory, stack: LocalStack
 ) -> None:
-    history.take("2031-05-01T06:00:00Z")
+    history.take("2025-05-01T06:00:00Z")
     stack.emulator.add_users(1)
-    history.take("2031-05-03T06:00:00Z")
+    history.take("2025-05-03T06:00:00Z")
     # An incomplete snapshot (no summary.json) between them is not a previous snapshot.
-    history.s3.put_object(Bucket=history.bucket, Key="snapshots/2031/05/01/2031-05-01T12:00:00Z/users.jsonl", Body=b"")
+    history.s3.put_object(Bucket=history.bucket, Key="snapshots/2025/05/01/2025-05-01T12:00:00Z/users.jsonl", Body=b"")
 
-    late = history.take("2031-05-02T06:00:00Z")
-    replayed = history.take("2031-05-03T06:00:00Z")
+    late = history.take("2025-05-02T06:00:00Z")
+    replayed = history.take("2025-05-03T06:00:00Z")
 
-    assert late["changes"]["previousScheduledTime"] == "2031-05-01T06:00:00Z"
+    assert late["changes"]["previousScheduledTime"] == "2025-05-01T06:00:00Z"
     assert late["changes"]["added"] == 1
-    assert replayed["changes"]["previousScheduledTime"] == "2031-05-01T06:00:00Z"  # its stored summary, unchanged
+    assert replayed["changes"]["previousScheduledTime"] == "2025-05-01T06:00:00Z"  # its stored summary, unchanged
 
 
 def _delete_users_object(history: History, prefix: str) -> None:
@@ -292,9 +246,9 @@ def test_unreadable_history_never_breaks_todays_snapshot(
     damage: Callable[[History, str], None],
     reason: str,
 ) -> None:
-    previous, today = "2031-06-01T06:00:00Z", "2031-06-02T06:00:00Z"
+    previous, today = "2025-06-01T06:00:00Z", "2025-06-02T06:00:00Z"
     history.take(previous)
-    damage(history, f"snapshots/2031/06/01/{previous}/")
+    damage(history, f"snapshots/2025/06/01/{previous}/")
     stack.emulator.add_users(1)
     capsys.readouterr()
 
@@ -306,7 +260,7 @@ def test_unreadable_history_never_breaks_todays_snapshot(
         "previous": "unreadable",
         "reason": reason,
     }
-    prefix = f"snapshots/2031/06/02/{today}/"
+    prefix = f"snapshots/2025/06/02/{today}/"
     assert {key for key in history.object_keys() if key.startswith(prefix)} == {
         prefix + "users.jsonl",
         prefix + "summary.json",
@@ -323,13 +277,13 @@ def test_unreadable_history_never_breaks_todays_snapshot(
 def test_change_counts_are_published_as_metrics(
     history: History, stack: LocalStack, directory: SeededDirectory, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    history.take("2031-07-01T06:00:00Z")
+    history.take("2025-07-01T06:00:00Z")
     app_user = first_user(directory, lambda u: u["type"] == "APP_USER" and u["apiAccess"] == "DISABLED")
     stack.emulator.update_user(app_user["userId"], type="SUPER_USER", apiAccess="ENABLED")
     stack.emulator.remove_user(directory.user_at(USERS - 1)["userId"])
     capsys.readouterr()
 
-    history.take("2031-07-02T06:00:00Z")
+    history.take("2025-07-02T06:00:00Z")
 
     metrics = emitted_metrics(capsys.readouterr().out)
     assert {name: metrics[name] for name in CHANGE_METRICS} == {
@@ -349,20 +303,20 @@ def test_make_changes_prints_the_latest_report_as_a_table(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    history.take("2031-08-01T06:00:00Z")
+    history.take("2025-08-01T06:00:00Z")
     promoted = first_user(directory, lambda u: u["type"] == "APP_USER")
     leaver = directory.user_at(USERS - 1)
     stack.emulator.update_user(promoted["userId"], type="SUPER_USER")
     stack.emulator.remove_user(leaver["userId"])
     (hire,) = stack.emulator.add_users(1)
-    history.take("2031-08-02T06:00:00Z")
+    history.take("2025-08-02T06:00:00Z")
     capsys.readouterr()
 
     run_make_changes(history, stack.moto_url, monkeypatch)
 
     printed = capsys.readouterr().out
     rows = [[cell.strip() for cell in line.strip("│┃ ").split("│")] for line in printed.splitlines() if "│" in line]
-    assert "Snapshot 2031-08-02T06:00:00Z, compared with 2031-08-01T06:00:00Z" in printed
+    assert "Snapshot 2025-08-02T06:00:00Z, compared with 2025-08-01T06:00:00Z" in printed
     counted = {row[0]: row[1] for row in rows if len(row) == 2}
     assert counted["users added"] == counted["users removed"] == counted["users changed"] == "1"
     hired = directory.find(hire)
@@ -427,13 +381,13 @@ def test_make_changes_says_when_there_is_nothing_to_compare(
     assert exited.value.code == 1
     assert "No snapshot yet: take one with make snapshot." in capsys.readouterr().err
 
-    history.take("2031-10-01T06:00:00Z")
+    history.take("2025-10-01T06:00:00Z")
     run_make_changes(history, stack.moto_url, monkeypatch)
-    assert "Snapshot 2031-10-01T06:00:00Z: the first snapshot, so nothing to compare with." in capsys.readouterr().out
+    assert "Snapshot 2025-10-01T06:00:00Z: the first snapshot, so nothing to compare with." in capsys.readouterr().out
 
-    _delete_users_object(history, "snapshots/2031/10/01/2031-10-01T06:00:00Z/")
-    history.take("2031-10-02T06:00:00Z")
+    _delete_users_object(history, "snapshots/2025/10/01/2025-10-01T06:00:00Z/")
+    history.take("2025-10-02T06:00:00Z")
     run_make_changes(history, stack.moto_url, monkeypatch)
     printed = capsys.readouterr().out
-    assert "the previous snapshot (2031-10-01T06:00:00Z) could not be read" in printed
+    assert "the previous snapshot (2025-10-01T06:00:00Z) could not be read" in printed
     assert "Reason: users.jsonl is missing. There is no change report." in printed

@@ -15,11 +15,11 @@ from botocore.exceptions import ClientError
 
 from finspace_users.finspace import finspace_batch_client, finspace_client, list_users_page
 from finspace_users.snapshot import reset_snapshot_store
-from finspace_users.snapshot_objects import PART_BYTES
+from finspace_users.snapshot_objects import PART_BYTES, s3_client
 from finspace_users.users_pages import BEFORE_PARSING_A_PAGE
 from localdev.directory import SeededDirectory
 from localdev.invoke import LocalFunction
-from localdev.stack import LOCAL_BUCKET_NAME, LocalStack
+from localdev.stack import LOCAL_BUCKET_NAME, LOCAL_TABLE_NAME, LocalStack
 from tests.helpers import emitted_metrics, load_event, snapshot_event
 
 USERS = 1000
@@ -140,6 +140,54 @@ def test_duplicate_tick_returns_the_stored_summary_without_calling_finspace(
     assert again == same_tick_other_zone == classic == first
     # Byte for byte, as Lambda serialises a function's result: key order included.
     assert json.dumps(again) == json.dumps(first)
+
+
+def test_a_tick_with_a_summary_returns_it_and_writes_nothing_however_old(
+    list_users: LocalFunction, thousand_users: SeededDirectory, stack: LocalStack, s3: Any
+) -> None:
+    """Long after its idempotency record expired (two days), a re-run of a tick gets the
+    snapshot taken then: never today's users under the old date."""
+    first = list_users.invoke(snapshot_event("2026-09-25T02:00:00Z"))
+    prefix = "snapshots/2026/09/25/2026-09-25T02:00:00Z/"
+    written = {key: s3.head_object(Bucket=LOCAL_BUCKET_NAME, Key=key)["ETag"] for key in objects_under(s3, prefix)}
+    table = boto3.resource("dynamodb", endpoint_url=stack.moto_url).Table(LOCAL_TABLE_NAME)
+    for item in table.scan(ProjectionExpression="id")["Items"]:  # every record expired
+        table.delete_item(Key={"id": item["id"]})
+    stack.emulator.add_users(1)
+    calls = stack.emulator.calls["ListUsers"]
+
+    again = list_users.invoke(snapshot_event("2026-09-25T02:00:00Z"))
+
+    assert stack.emulator.calls["ListUsers"] == calls
+    assert json.dumps(again) == json.dumps(first)  # parsed from summary.json, key order included
+    assert {key: s3.head_object(Bucket=LOCAL_BUCKET_NAME, Key=key)["ETag"] for key in objects_under(s3, prefix)} == (
+        written
+    )
+
+
+def test_summary_json_is_written_once_and_the_first_one_stands(
+    list_users: LocalFunction, thousand_users: SeededDirectory, s3: Any
+) -> None:
+    """summary.json is a conditional write (If-None-Match: *), which moto honours: a
+    sweep that finds one written meanwhile returns that one and replaces nothing."""
+    key = "snapshots/2026/09/26/2026-09-26T02:00:00Z/summary.json"
+    first = {"scheduledTime": "2026-09-26T02:00:00Z", "writtenBy": "a concurrent sweep"}
+
+    def written_meanwhile(params: dict[str, Any], **_: Any) -> None:
+        if params["Key"] == key:
+            s3.put_object(Bucket=LOCAL_BUCKET_NAME, Key=key, Body=json.dumps(first).encode(), IfNoneMatch="*")
+
+    list_users.invoke(snapshot_event("2026-09-20T02:00:00Z"))  # builds the function's S3 client
+    s3_client().meta.events.register("before-parameter-build.s3.PutObject", written_meanwhile)
+    try:
+        summary = list_users.invoke(snapshot_event("2026-09-26T02:00:00Z"))
+    finally:
+        s3_client().meta.events.unregister("before-parameter-build.s3.PutObject", written_meanwhile)
+
+    assert summary == first
+    assert json.loads(s3.get_object(Bucket=LOCAL_BUCKET_NAME, Key=key)["Body"].read()) == first
+    with pytest.raises(ClientError, match="PreconditionFailed"):
+        s3.put_object(Bucket=LOCAL_BUCKET_NAME, Key=key, Body=b"{}", IfNoneMatch="*")
 
 
 def test_new_tick_makes_a_new_snapshot(

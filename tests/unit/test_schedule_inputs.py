@@ -7,12 +7,13 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from finspace_users.schedule import InvalidEventError, parse_schedule_input
-from finspace_users.schedule_requests import SnapshotRequest
+from finspace_users.schedule_requests import SnapshotRequest, utc_timestamp
 from localdev.invoke import LocalFunction
 from localdev.template import PROJECT_ROOT
 from tests.helpers import PROBLEM_FIELDS
@@ -28,6 +29,10 @@ CLASSIC_SCHEDULED_EVENT = {
     "resources": ["arn:aws:events:us-east-1:123456789012:rule/daily"],
     "detail": {},
 }
+# Beyond the 2 minutes of clock skew a tick may arrive early by.
+IN_TEN_MINUTES = utc_timestamp(datetime.now(UTC) + timedelta(minutes=10))
+FUTURE = "scheduledTime: must not lie more than 2 minutes in the future"
+BEFORE_2000 = "scheduledTime: must not be before 2000-01-01"
 
 
 def rejection(function: LocalFunction, event: Any) -> dict[str, Any]:
@@ -91,6 +96,12 @@ def test_non_api_event_gets_a_clear_problem_never_a_key_error(
             {**CLASSIC_SCHEDULED_EVENT, "time": "2026-11-23T02:00:00"},
             "Scheduled Event: time: Input should have timezone info",
         ),
+        ("ListUsersFunction", {"action": "snapshot", "scheduledTime": IN_TEN_MINUTES}, FUTURE),
+        ("ListUsersFunction", {**CLASSIC_SCHEDULED_EVENT, "time": IN_TEN_MINUTES}, FUTURE),
+        ("ListUsersFunction", {"action": "snapshot", "scheduledTime": "9999-12-31T23:59:59-23:59"}, FUTURE),
+        ("ListUsersFunction", {"action": "snapshot", "scheduledTime": "1999-12-31T23:59:59Z"}, BEFORE_2000),
+        ("ListUsersFunction", {"action": "snapshot", "scheduledTime": "0001-01-01T00:00:00Z"}, BEFORE_2000),
+        ("ListUsersFunction", {"action": "snapshot", "scheduledTime": "0001-01-01T00:00:00+01:00"}, BEFORE_2000),
     ],
     ids=[
         "missing-action",
@@ -105,6 +116,12 @@ def test_non_api_event_gets_a_clear_problem_never_a_key_error(
         "scheduled-event-without-time",
         "scheduled-event-missing-envelope-fields",
         "scheduled-event-time-without-zone",
+        "snapshot-in-the-future",
+        "scheduled-event-in-the-future",
+        "snapshot-at-the-end-of-year-9999",  # its UTC form would overflow
+        "snapshot-before-2000",
+        "snapshot-in-year-1",
+        "snapshot-in-year-1-whose-utc-form-is-year-0",
     ],
 )
 def test_bad_schedule_input_is_refused_clearly(
@@ -130,6 +147,16 @@ def test_every_snapshot_input_names_the_same_tick(event: dict[str, Any]) -> None
 
     assert isinstance(request, SnapshotRequest)
     assert request.tick == "2026-11-23T02:00:00Z"
+
+
+@pytest.mark.parametrize("ahead", [timedelta(0), timedelta(minutes=1, seconds=50)], ids=["now", "within-skew"])
+def test_a_tick_due_now_or_within_clock_skew_is_taken(ahead: timedelta) -> None:
+    scheduled = (datetime.now(UTC) + ahead).replace(microsecond=0)
+
+    request = parse_schedule_input({"action": "snapshot", "scheduledTime": scheduled.isoformat()}, ["snapshot"])
+
+    assert isinstance(request, SnapshotRequest)
+    assert request.tick == utc_timestamp(scheduled)
 
 
 @pytest.mark.parametrize("action_module", ["finspace_users.snapshot", "finspace_users.canary"])

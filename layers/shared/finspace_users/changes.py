@@ -12,12 +12,13 @@ are kept. The walk compares each user as it arrives; a second pass over the prev
 object reads back the lines of just the removed and changed users.
 
 History that cannot be read (no users.jsonl, bytes that do not match its summary, a line
-that is not JSON) never fails the snapshot: the summary says "previous": "unreadable".
+that is not JSON or far too long) never fails the snapshot: the summary says "previous":
+"unreadable". Bad history costs little too: an object of another size than its summary
+says is not read at all, and no line is held beyond MAX_LINE_BYTES.
 """
 
 import contextlib
 import hashlib
-import json
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -27,7 +28,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 
 from finspace_users.observability import logger, metrics
-from finspace_users.snapshot_objects import StreamingUpload, s3_client
+from finspace_users.snapshot_objects import StreamingUpload, s3_client, stored_summary
 
 SNAPSHOTS_PREFIX = "snapshots/"
 COMPARED_FIELDS = ("firstName", "lastName", "emailAddress", "status", "type", "apiAccess", "apiAccessPrincipalArn")
@@ -35,6 +36,9 @@ COMPARED_FIELDS = ("firstName", "lastName", "emailAddress", "status", "type", "a
 # then 32 bits of its line number in users.jsonl. About 140 bytes a user with its key.
 LINE_NUMBER_BITS = 32
 READ_CHUNK_BYTES = 1024 * 1024
+# A FinSpace user is well under 4 KiB as a JSON line. A longer line is not one of ours,
+# and holding it whole would let one damaged object take the function's memory.
+MAX_LINE_BYTES = 64 * 1024
 COUNTS = ("added", "removed", "changed", "superUserGrants", "apiAccessGrants", "principalChanges")
 COUNT_METRICS = {
     "added": "UsersAdded",
@@ -49,6 +53,9 @@ class UnreadableHistoryError(Exception):
     """The previous snapshot cannot be compared with; the reason names no user."""
 
 
+NOT_AS_DESCRIBED = "users.jsonl does not match the sha256 and bytes in its summary.json"
+
+
 class ChangeReport:
     def __init__(self, bucket: str, tick: str) -> None:
         self.bucket = bucket
@@ -61,6 +68,7 @@ class ChangeReport:
         self._previous_etag = ""
         self._added: list[tuple[str, bytes]] = []
         self._changed: dict[str, tuple[int, list[Any]]] = {}  # userId -> (previous line, values now)
+        self._upload: StreamingUpload | None = None
         try:
             self._read_previous(tick)
         except HISTORY_ERRORS as unreadable:
@@ -101,11 +109,16 @@ class ChangeReport:
             }
         if self.previous_tick is None:  # the first snapshot
             return {"previousScheduledTime": None, **self.counts, "changesObject": None}
-        upload = StreamingUpload(self.bucket, prefix + "changes.jsonl")
+        self._upload = upload = StreamingUpload(self.bucket, prefix + "changes.jsonl")
         for _, line in sorted(lines, key=lambda keyed: keyed[0]):
             upload.write(line)
         upload.complete()
         return {"previousScheduledTime": self.previous_tick, **self.counts, "changesObject": upload.described()}
+
+    def discard(self) -> None:
+        """Takes back changes.jsonl, for a sweep that failed after finish()."""
+        if self._upload is not None:
+            self._upload.discard()
 
     def publish_metrics(self) -> None:
         metrics.add_metric(
@@ -132,7 +145,7 @@ class ChangeReport:
             return
         self.previous_tick, summary_key = previous
         try:
-            summary = json.loads(s3_client().get_object(Bucket=self.bucket, Key=summary_key)["Body"].read())
+            summary: Any = stored_summary(self.bucket, summary_key)
             self._previous_users_object = {name: summary["usersObject"][name] for name in ("key", "sha256", "bytes")}
         except ClientError as error:
             raise UnreadableHistoryError(f"summary.json could not be read ({_code_of(error)})") from None
@@ -176,9 +189,9 @@ class ChangeReport:
         return lines
 
     def _previous_users_lines(self, check: bool) -> Iterator[bytes]:
-        """The previous users.jsonl, line by line. With `check`, its size and SHA-256 are
-        compared with its summary's after the last line; without, the object must be
-        the one read with `check` before (its ETag)."""
+        """The previous users.jsonl, line by line. With `check`, its size is compared with
+        its summary's before the first line, and its SHA-256 after the last; without,
+        the object must be the one read with `check` before (its ETag)."""
         described = self._previous_users_object
         try:
             condition = {} if check else {"IfMatch": self._previous_etag}
@@ -188,18 +201,46 @@ class ChangeReport:
                 raise UnreadableHistoryError("users.jsonl is missing") from None
             raise UnreadableHistoryError(f"users.jsonl could not be read ({_code_of(error)})") from None
         self._previous_etag = answer["ETag"]
-        digest, size, pending = hashlib.sha256(), 0, b""
+        digest = hashlib.sha256()
         with contextlib.closing(answer["Body"]):
-            for chunk in answer["Body"].iter_chunks(READ_CHUNK_BYTES):
-                if check:
-                    digest.update(chunk)
-                    size += len(chunk)
-                *complete, pending = (pending + chunk).split(b"\n")
-                yield from complete
-        if pending:
-            yield pending
-        if check and (size != described["bytes"] or digest.hexdigest() != described["sha256"]):
-            raise UnreadableHistoryError("users.jsonl does not match the sha256 and bytes in its summary.json")
+            # An object of another size is not the one its summary vouches for: none of it
+            # is read, however large it is.
+            if check and answer["ContentLength"] != described["bytes"]:
+                raise UnreadableHistoryError(NOT_AS_DESCRIBED)
+            chunks = answer["Body"].iter_chunks(READ_CHUNK_BYTES)
+            yield from _split_lines(_hashing(chunks, digest) if check else chunks)
+        if check and digest.hexdigest() != described["sha256"]:
+            raise UnreadableHistoryError(NOT_AS_DESCRIBED)
+
+
+def _hashing(chunks: Iterator[bytes], digest: Any) -> Iterator[bytes]:
+    for chunk in chunks:
+        digest.update(chunk)
+        yield chunk
+
+
+def _split_lines(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The lines of a stream of chunks, in time linear in its size: each chunk is split
+    once, and only its unfinished last line, never more than MAX_LINE_BYTES, is carried
+    into the next."""
+    pending, number = b"", 0
+    for chunk in chunks:
+        lines = chunk.split(b"\n")
+        lines[0] = pending + lines[0]
+        pending = lines.pop()
+        for line in lines:
+            number += 1
+            if len(line) > MAX_LINE_BYTES:
+                raise _too_long(number)
+            yield line
+        if len(pending) > MAX_LINE_BYTES:
+            raise _too_long(number + 1)
+    if pending:
+        yield pending
+
+
+def _too_long(number: int) -> UnreadableHistoryError:
+    return UnreadableHistoryError(f"users.jsonl line {number} is longer than {MAX_LINE_BYTES} bytes")
 
 
 def latest_summary(s3: Any, bucket: str, before: str | None = None) -> tuple[str, str] | None:

@@ -6,11 +6,14 @@ changed since the previous snapshot, then a summary that marks the snapshot comp
     snapshots/{YYYY}/{MM}/{DD}/{scheduledTime}/summary.json   (written last)
 
 Users are streamed to S3 while counters and a SHA-256 are kept, so memory stays flat
-however large the directory. A sweep that fails writes nothing.
+however large the directory. A sweep that fails takes back what it wrote.
 
-Each tick runs once: Powertools idempotency keys the sweep on scheduledTime alone, so a
-duplicate or retried delivery of a finished tick returns the stored summary without
-calling FinSpace, and a failed sweep leaves no record, so its retry starts afresh.
+Each tick is taken once, and summary.json is the proof of it: a tick that has one gets
+it back and nothing is written, however old the tick, and it is only ever written where
+none exists, so no later or concurrent sweep replaces it. Powertools idempotency, keyed
+on scheduledTime alone, keeps two deliveries of a tick from sweeping at once. Its record
+in DynamoDB may fail to be written, updated or cleared: take_snapshot sees to it that
+no tick is lost to that.
 """
 
 import json
@@ -18,35 +21,111 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
 import orjson
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyInconsistentStateError,
+    IdempotencyPersistenceLayerError,
+)
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 from finspace_users.changes import SNAPSHOTS_PREFIX, ChangeReport
 from finspace_users.finspace import finspace_batch_client, list_users_page
 from finspace_users.idempotency import idempotency_store
 from finspace_users.observability import logger, metrics
 from finspace_users.schedule_requests import SnapshotRequest, utc_timestamp
-from finspace_users.snapshot_objects import StreamingUpload, s3_client
+from finspace_users.snapshot_objects import StreamingUpload, s3_client, stored_summary
 
 PAGE_SIZE = 100
+DAY_MS = 24 * 3600 * 1000
 # Long enough to absorb every redelivery and retry of a tick (Scheduler retries for
 # up to a day at most), short enough to keep the table small.
 TICK_RECORD_SECONDS = 2 * 24 * 3600
+# The snapshot can wait where an API request cannot: each call on the tick's record makes
+# up to 8 attempts, backing off up to 20 s between them (standard mode), so a table that
+# fails for a moment costs the tick a delay, not a failure. At worst about 100 s a call.
+SNAPSHOT_STORE_CONFIG = Config(connect_timeout=1, read_timeout=3, retries={"mode": "standard", "total_max_attempts": 8})
+# While the tick's record stands in the way (another delivery's sweep holds it, or the
+# table keeps failing), the snapshot tries again every RECORD_RETRY_SECONDS, until
+# STOP_BEFORE_END_SECONDS before the invocation would time out. A record this invocation
+# may have left in progress expires at that timeout (Powertools sets it from the
+# remaining time), and Lambda retries a failed invocation a minute after it ends at the
+# earliest: the retry finds the tick free.
+RECORD_RETRY_SECONDS = 5
+STOP_BEFORE_END_SECONDS = 10
+RECORD_ERRORS = (
+    IdempotencyPersistenceLayerError,
+    IdempotencyAlreadyInProgressError,
+    IdempotencyInconsistentStateError,
+)
 
 Tick = dict[str, str]
 
 
+@dataclass
+class _Attempt:
+    """What this invocation's sweep came to, which Powertools' errors about the record do
+    not tell."""
+
+    summary: dict[str, Any] | None = None  # summary.json stands
+    error: Exception | None = None  # the sweep failed
+
+
 def take_snapshot(request: SnapshotRequest, context: LambdaContext | None) -> dict[str, Any]:
-    sweep_once, config = _idempotent_sweep()
+    """The tick's summary: the stored one, else a sweep's. The tick's record never costs
+    the tick. While it stands in the way, this tries again (RECORD_RETRY_SECONDS); a
+    snapshot whose record could not be completed is returned all the same; the record of
+    a failed sweep that could not be cleared is cleared here, or else expires with this
+    invocation, before Lambda's retry comes."""
+    tick: Tick = {"scheduledTime": request.tick}
+    bucket, summary_key = os.environ["SNAPSHOT_BUCKET_NAME"], snapshot_prefix(request.tick) + "summary.json"
+    sweep_once, config, store = _idempotent_sweep()
     if context is not None:
         config.register_lambda_context(context)
-    summary: dict[str, Any] = sweep_once(tick={"scheduledTime": request.tick})
-    return summary
+    attempt = _Attempt()
+    while True:
+        taken = stored_summary(bucket, summary_key)
+        if taken is not None:
+            logger.info("Snapshot tick already taken; returning its stored summary", extra=tick)
+            return taken
+        trouble: Exception
+        if attempt.error is None:
+            try:
+                return sweep_once(tick=tick, attempt=attempt)
+            except RECORD_ERRORS as error:
+                if attempt.summary is not None:  # the snapshot is complete; only its record is not
+                    logger.warning("Snapshot taken, but its tick record was not updated", extra=tick)
+                    return attempt.summary
+                trouble = error
+        else:
+            # The sweep failed and its record is still in progress: clear it for the retry.
+            try:
+                store.delete_record(data=tick, exception=attempt.error)
+            except (ClientError, BotoCoreError) as error:
+                trouble = error
+            else:
+                raise attempt.error
+        if not _time_to_retry(context):
+            raise attempt.error or trouble
+        logger.warning(
+            "Snapshot tick record unavailable; trying again", extra={**tick, "error": type(trouble).__name__}
+        )
+        time.sleep(RECORD_RETRY_SECONDS)
+
+
+def _time_to_retry(context: LambdaContext | None) -> bool:
+    # Without a context, Powertools sets no in-progress expiry: nothing is gained by waiting.
+    return context is not None and context.get_remaining_time_in_millis() >= 1000 * (
+        RECORD_RETRY_SECONDS + STOP_BEFORE_END_SECONDS
+    )
 
 
 def reset_snapshot_store() -> None:
@@ -55,7 +134,7 @@ def reset_snapshot_store() -> None:
 
 
 @cache
-def _idempotent_sweep() -> tuple[Callable[..., dict[str, Any]], Any]:
+def _idempotent_sweep() -> tuple[Callable[..., dict[str, Any]], Any, Any]:
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 
     config = IdempotencyConfig(
@@ -63,12 +142,19 @@ def _idempotent_sweep() -> tuple[Callable[..., dict[str, Any]], Any]:
         expires_after_seconds=TICK_RECORD_SECONDS,
         response_hook=_log_replay,
     )
+    store = idempotency_store(boto_config=SNAPSHOT_STORE_CONFIG)
 
-    @idempotent_function(data_keyword_argument="tick", config=config, persistence_store=idempotency_store())
-    def sweep_once(tick: Tick) -> dict[str, Any]:
-        return sweep(datetime.fromisoformat(tick["scheduledTime"]), tick["scheduledTime"])
+    @idempotent_function(data_keyword_argument="tick", config=config, persistence_store=store)
+    def sweep_once(tick: Tick, attempt: _Attempt) -> dict[str, Any]:
+        try:
+            summary = sweep(tick["scheduledTime"])
+        except Exception as error:
+            attempt.error = error
+            raise
+        attempt.summary = summary
+        return summary
 
-    return sweep_once, config
+    return sweep_once, config, store
 
 
 def _log_replay(response: Any, idempotent_data: Any) -> Any:
@@ -82,17 +168,18 @@ def _as_lines(users: list[dict[str, Any]]) -> bytes:
     return b"".join(orjson.dumps(user, option=orjson.OPT_APPEND_NEWLINE) for user in users)
 
 
-def snapshot_prefix(scheduled_time: datetime, tick: str) -> str:
-    return f"{SNAPSHOTS_PREFIX}{scheduled_time:%Y/%m/%d}/{tick}/"
+def snapshot_prefix(tick: str) -> str:
+    return f"{SNAPSHOTS_PREFIX}{datetime.fromisoformat(tick):%Y/%m/%d}/{tick}/"
 
 
-def sweep(scheduled_time: datetime, tick: str) -> dict[str, Any]:
+def sweep(tick: str) -> dict[str, Any]:
     """Walk every page into users.jsonl, compare it with the previous snapshot into
     changes.jsonl, then write summary.json; returns the summary."""
-    prefix = snapshot_prefix(scheduled_time, tick)
+    prefix = snapshot_prefix(tick)
     bucket = os.environ["SNAPSHOT_BUCKET_NAME"]
     dormant_days = int(os.environ.get("DORMANT_AFTER_DAYS", "90"))
-    tally = _Tally(dormant_before_ms=int((scheduled_time - timedelta(days=dormant_days)).timestamp() * 1000))
+    # In integer milliseconds, where no number of days can overflow a date.
+    tally = _Tally(dormant_before_ms=int(datetime.fromisoformat(tick).timestamp() * 1000) - dormant_days * DAY_MS)
     users_object = StreamingUpload(bucket, prefix + "users.jsonl")
     started_at, started = datetime.now(UTC), time.perf_counter()
     changes = ChangeReport(bucket, tick)
@@ -108,26 +195,56 @@ def sweep(scheduled_time: datetime, tick: str) -> dict[str, Any]:
             if not next_token:
                 break
         users_object.complete()
+        summary_fields = {**tally.summary(tick, started_at), "usersObject": users_object.described()}
+        summary_fields["changes"] = changes.finish(prefix)
+        # Keys sorted, as the idempotency store keeps them: a replayed tick's summary is
+        # then byte for byte the one first returned and the one in summary.json.
+        summary: dict[str, Any] = json.loads(json.dumps(summary_fields, sort_keys=True))
+        standing = _write_summary(bucket, prefix + "summary.json", summary)
     except BaseException:
-        users_object.abort()
+        _take_back(bucket, prefix + "summary.json", users_object, changes)
         raise
+    if standing is summary:  # not another sweep's
+        tally.publish_metrics((time.perf_counter() - started) * 1000)
+        changes.publish_metrics()
+        logger.info("Snapshot taken", extra={"scheduledTime": tick, "userCount": tally.users, "pages": tally.pages})
+    return standing
 
-    summary_fields = {**tally.summary(tick, started_at), "usersObject": users_object.described()}
-    summary_fields["changes"] = changes.finish(prefix)
-    # Keys sorted, as the idempotency store keeps them: a replayed tick's summary is then
-    # byte for byte the one first returned and the one in summary.json.
-    summary: dict[str, Any] = json.loads(json.dumps(summary_fields, sort_keys=True))
-    s3_client().put_object(
-        Bucket=bucket,
-        Key=prefix + "summary.json",
-        Body=json.dumps(summary, indent=2).encode(),
-        ContentType="application/json",
-    )
-    duration_ms = (time.perf_counter() - started) * 1000
-    tally.publish_metrics(duration_ms)
-    changes.publish_metrics()
-    logger.info("Snapshot taken", extra={"scheduledTime": tick, "userCount": tally.users, "pages": tally.pages})
+
+def _write_summary(bucket: str, key: str, summary: dict[str, Any]) -> dict[str, Any]:
+    """Writes summary.json only where none exists, so that once written no sweep replaces
+    it; returns the summary that stands: this one, or the one written first."""
+    try:
+        s3_client().put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=json.dumps(summary, indent=2).encode(),
+            ContentType="application/json",
+            IfNoneMatch="*",
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "PreconditionFailed":
+            raise
+        standing = stored_summary(bucket, key)
+        if standing is None:  # deleted since: there is nothing to return
+            raise
+        logger.warning(
+            "Snapshot summary already written; returning it", extra={"scheduledTime": summary["scheduledTime"]}
+        )
+        return standing
     return summary
+
+
+def _take_back(bucket: str, summary_key: str, users_object: StreamingUpload, changes: ChangeReport) -> None:
+    """A failed sweep deletes the objects it wrote, so that it leaves nothing behind,
+    unless a summary.json stands after all (its write failed only in the answer, or
+    another sweep's came first): then those keys are a complete snapshot's."""
+    try:
+        if not users_object.completed or stored_summary(bucket, summary_key) is None:
+            users_object.discard()
+            changes.discard()
+    except (ClientError, BotoCoreError, ValueError) as error:  # the sweep's own error is the one raised
+        logger.warning("A failed sweep could not take back its objects", extra={"error": type(error).__name__})
 
 
 class _Tally:

@@ -1,6 +1,8 @@
-"""Snapshot objects in S3: the client, and uploads that stream."""
+"""Snapshot objects in S3: the client, uploads that stream, and reading a summary."""
 
+import contextlib
 import hashlib
+import json
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache
 from typing import Any
@@ -10,11 +12,32 @@ from finspace_users.sessions import role_session
 # S3 parts are 5 MiB at least (but the last); 8 MiB keeps the part count low.
 PART_BYTES = 8 * 1024 * 1024
 JSON_LINES = "application/x-ndjson"
+# A summary is about 1 KiB. One far larger is not ours, and is not read into memory.
+SUMMARY_MAX_BYTES = 1024 * 1024
 
 
 @cache
 def s3_client() -> Any:
     return role_session().client("s3")
+
+
+def stored_summary(bucket: str, key: str) -> dict[str, Any] | None:
+    """The summary.json at `key`, parsed, or None when there is none. Raises ValueError
+    for one that is too large or not a JSON object, and ClientError when S3 refuses.
+
+    Listed before it is fetched: the role may list only under snapshots/ (s3:prefix), and
+    S3 answers a GET of a missing key with 403, not 404, to a caller it does not let list."""
+    listed = s3_client().list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1).get("Contents", [])
+    if not listed or listed[0]["Key"] != key:
+        return None
+    answer = s3_client().get_object(Bucket=bucket, Key=key)
+    with contextlib.closing(answer["Body"]) as body:
+        if answer["ContentLength"] > SUMMARY_MAX_BYTES:
+            raise ValueError(f"summary.json is larger than {SUMMARY_MAX_BYTES} bytes")
+        summary = json.loads(body.read())
+    if not isinstance(summary, dict):
+        raise ValueError("summary.json is not a JSON object")
+    return summary
 
 
 class StreamingUpload:
@@ -31,6 +54,7 @@ class StreamingUpload:
         self.bucket, self.key = bucket, key
         self.digest, self.size = hashlib.sha256(), 0
         self.upload_id: str | None = None
+        self.completed = False
         self.parts: list[dict[str, Any]] = []
         self.buffer = bytearray()
         self._uploader = ThreadPoolExecutor(max_workers=1)  # starts no thread until a part is full
@@ -50,21 +74,27 @@ class StreamingUpload:
         self._uploader.shutdown()
         if self.upload_id is None:  # small enough for one request
             s3_client().put_object(Bucket=self.bucket, Key=self.key, Body=bytes(self.buffer), ContentType=JSON_LINES)
-            return
-        if self.buffer:
-            self._send_part(bytes(self.buffer))
-        s3_client().complete_multipart_upload(
-            Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, MultipartUpload={"Parts": self.parts}
-        )
+        else:
+            if self.buffer:
+                self._send_part(bytes(self.buffer))
+            s3_client().complete_multipart_upload(
+                Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, MultipartUpload={"Parts": self.parts}
+            )
+        self.completed = True
 
     def described(self) -> dict[str, Any]:
         """How a summary names the object, so that a reader can check what it reads."""
         return {"key": self.key, "sha256": self.digest.hexdigest(), "bytes": self.size}
 
-    def abort(self) -> None:
+    def discard(self) -> None:
+        """Takes back what this upload wrote, for a sweep that failed: a multipart upload
+        under way is aborted, a completed object deleted. Deleting by key, not by version,
+        works under Object Lock too: the object disappears behind a delete marker."""
         # Lets a part in flight settle either way; the sweep's own error is the one raised.
         self._uploader.shutdown()
-        if self.upload_id is not None:
+        if self.completed:
+            s3_client().delete_object(Bucket=self.bucket, Key=self.key)
+        elif self.upload_id is not None:
             s3_client().abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id)
 
     def _wait_for_part_in_flight(self) -> None:

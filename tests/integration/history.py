@@ -1,0 +1,73 @@
+"""A bucket of snapshots and an idempotency table of a test's own, and the function
+writing them, so that "the previous snapshot" is only what the test took and no tick of
+another test replays."""
+
+import dataclasses
+import hashlib
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+
+from finspace_users.snapshot import reset_snapshot_store
+from localdev.directory import SeededDirectory
+from localdev.invoke import LocalFunction
+from localdev.stack import LocalStack
+from localdev.template import functions
+from tests.helpers import snapshot_event
+
+
+class History:
+    """One bucket of snapshots, and the function writing them. `dynamodb_url` puts
+    something (a failing proxy) between the function and the table; `timeout_seconds`
+    replaces the template's function timeout, which the snapshot reads from its context."""
+
+    def __init__(self, stack: LocalStack, dynamodb_url: str | None = None, timeout_seconds: int | None = None) -> None:
+        self.bucket = self.table = f"changes-{uuid.uuid4().hex[:12]}"
+        self.s3 = boto3.client("s3", endpoint_url=stack.moto_url)
+        self.s3.create_bucket(Bucket=self.bucket)
+        boto3.client("dynamodb", endpoint_url=stack.moto_url).create_table(
+            TableName=self.table,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        )
+        env_vars = stack.env_vars
+        env_vars["Parameters"].update(SNAPSHOT_BUCKET_NAME=self.bucket, IDEMPOTENCY_TABLE_NAME=self.table)
+        if dynamodb_url is not None:
+            env_vars["Parameters"]["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb_url
+        spec = functions()["ListUsersFunction"]
+        if timeout_seconds is not None:
+            spec = dataclasses.replace(spec, timeout_seconds=timeout_seconds)
+        self.function = LocalFunction(spec, env_vars)
+
+    def take(self, tick: str) -> dict[str, Any]:
+        summary: dict[str, Any] = self.function.invoke(snapshot_event(tick))
+        return summary
+
+    def object(self, key: str) -> bytes:
+        body: bytes = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        return body
+
+    def object_keys(self) -> set[str]:
+        return {item["Key"] for item in self.s3.list_objects_v2(Bucket=self.bucket).get("Contents", [])}
+
+    def objects_under(self, prefix: str) -> dict[str, bytes]:
+        return {key: self.object(key) for key in self.object_keys() if key.startswith(prefix)}
+
+    def change_lines(self, summary: dict[str, Any]) -> list[dict[str, Any]]:
+        described = summary["changes"]["changesObject"]
+        body = self.object(described["key"])
+        assert described == {"key": described["key"], "sha256": hashlib.sha256(body).hexdigest(), "bytes": len(body)}
+        return [json.loads(line) for line in body.splitlines()]
+
+
+def use_directory(stack: LocalStack, users: int, seed: int) -> Iterator[SeededDirectory]:
+    seeded = stack.emulator.directory
+    stack.emulator.directory = SeededDirectory(users, seed=seed)
+    reset_snapshot_store()  # the sweep's store binds to the table of the history below
+    yield stack.emulator.directory
+    stack.emulator.directory = seeded
+    reset_snapshot_store()
