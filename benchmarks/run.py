@@ -26,6 +26,7 @@ import boto3
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks import verification
 from benchmarks.artifact import BARE_BUILD, OUR_BUILD, deploy
 from localdev import cli_description
 from localdev.directory import SeededDirectory
@@ -161,6 +162,8 @@ class Bench:
             if quick
             else [(10_000, 9, 0.0), (100_000, 5, 0.0), (100_000, 5, 0.01)]
         )
+        # (days, users a day, runs) of the history `finspace-users verify` checks
+        self.verify_history = (3, 10_000, 2) if quick else (30, 100_000, 3)
         self.rows: list[dict[str, Any]] = []
 
     def add(self, name: str, ours: float, baseline: float, unit: str, **extra: Any) -> None:
@@ -368,6 +371,24 @@ class Bench:
         finally:
             self.stack.emulator.directory = seeded
 
+    def verification(self) -> None:
+        days, users, runs = self.verify_history
+        bucket = f"bench-verify-{days}-{users}"
+        verification.write_history(self.stack, bucket, days, users)
+        ours, floors = [], []
+        for _ in range(runs):  # interleaved, so drift hits both alike
+            floors.append(verification.read_run(self.stack, bucket))
+            ours.append(verification.verify_run(self.stack, bucket))
+        checked = json.loads(ours[-1]["output"])
+        self.add_runs(
+            f"verify {days} days x {users:,} users",
+            [result["ms"] for result in ours],
+            [result["ms"] for result in floors],
+            peak_rss_mb=round(max(result["peak_rss_mb"] for result in ours), 1),
+            baseline_peak_rss_mb=round(max(result["peak_rss_mb"] for result in floors), 1),
+            verified_mb=round(checked["bytes"] / 1e6, 1),
+        )
+
 
 # A status or type that differs from each one FinSpace uses.
 OTHER_VALUE = {
@@ -412,6 +433,11 @@ def report(bench: Bench, console: Console) -> dict[str, Any]:
         table.add_row(row["name"], f"{row['ours']:,}", f"{row['baseline']:,}", row["unit"], ratio, target, met)
     console.print(table)
     for row in bench.rows:
+        if "verified_mb" in row:
+            console.print(
+                f"{row['name']}: {row['verified_mb']} MB verified, peak RSS {row['peak_rss_mb']} MB "
+                f"(read and SHA-256 every object: {row['baseline_peak_rss_mb']} MB)"
+            )
         if "rss_growth_mb" in row:
             verdict = "yes" if row["rss_growth_mb"] <= RSS_TARGET_MB else "no"
             console.print(
@@ -457,6 +483,8 @@ def main() -> None:
         bench.page_parsing()
         console.print("snapshots…")
         bench.snapshots()
+        console.print("verify…")
+        bench.verification()
     results = report(bench, console)
     RESULTS_PATH.parent.mkdir(exist_ok=True)
     RESULTS_PATH.write_text(json.dumps(results, indent=2) + "\n")

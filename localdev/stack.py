@@ -1,6 +1,8 @@
 """The local stack: the FinSpace emulator and a moto server holding the table and the
 bucket that template.yaml defines. Used by `make run`, `make invoke` and the tests."""
 
+import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -17,12 +19,16 @@ from moto.server import ThreadedMotoServer
 
 from localdev.emulator import FinSpaceEmulator
 from localdev.invoke import load_env_vars
+from localdev.running import DEFAULT_RECORD, RunningStack, record_path
 from localdev.template import resources_of_type
 
 LOCAL_TABLE_NAME = load_env_vars()["Parameters"]["IDEMPOTENCY_TABLE_NAME"]
 LOCAL_BUCKET_NAME = load_env_vars()["Parameters"]["SNAPSHOT_BUCKET_NAME"]
 
 LOCAL_REGION = "us-east-1"
+# Where `make run` records the stack it started, for the local tools (finspace-users)
+# to find it on whatever ports it runs (localdev/running.py reads it).
+RUNNING_STACK_RECORD = DEFAULT_RECORD
 # What the Lambda runtime would provide, pointed at moto. Tracing is off: no X-Ray
 # daemon runs locally.
 PROCESS_ENVIRONMENT = {
@@ -63,6 +69,7 @@ class LocalStack:
     emulator: FinSpaceEmulator
     finspace_url: str
     moto_url: str
+    signing_key_id: str
 
     @property
     def env_vars(self) -> dict[str, Any]:
@@ -72,11 +79,67 @@ class LocalStack:
         env_vars["Parameters"]["FINSPACE_ENDPOINT_URL"] = self.finspace_url
         env_vars["Parameters"]["AWS_ENDPOINT_URL_DYNAMODB"] = self.moto_url
         env_vars["Parameters"]["AWS_ENDPOINT_URL_S3"] = self.moto_url
+        env_vars["Parameters"]["AWS_ENDPOINT_URL_KMS"] = self.moto_url
+        env_vars["Parameters"]["SNAPSHOT_SIGNING_KEY_ID"] = self.signing_key_id
         return env_vars
 
 
-def create_template_storage(moto_url: str) -> None:
-    """Create the template's DynamoDB table (same keys and TTL) and S3 bucket in moto."""
+# Locally, GOVERNANCE for a day: the stack is thrown away, and moto holds a COMPLIANCE
+# lock as firmly as S3 does.
+LOCAL_LOCK = {"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}}
+
+
+def create_locked_bucket(s3: Any, bucket: str) -> None:
+    """A bucket as the template's: versioned, with Object Lock and a default retention."""
+    s3.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
+    s3.put_object_lock_configuration(Bucket=bucket, ObjectLockConfiguration=LOCAL_LOCK)
+
+
+def create_signing_key(kms: Any) -> str:
+    """The template's SnapshotSigningKey, in moto: its key ARN."""
+    (properties,) = (
+        properties
+        for properties in resources_of_type("AWS::KMS::Key").values()
+        if properties.get("KeyUsage") == "SIGN_VERIFY"
+    )
+    metadata = kms.create_key(KeyUsage=properties["KeyUsage"], KeySpec=properties["KeySpec"])["KeyMetadata"]
+    key_arn: str = metadata["Arn"]
+    return key_arn
+
+
+@contextmanager
+def recorded(stack: LocalStack, api_url: str) -> Iterator[None]:
+    """Record the running stack (its API front at api_url) for the local tools, in
+    running.record_path() (build/local-stack.json unless FINSPACE_USERS_LOCAL_STACK names
+    another file), until the block ends."""
+    record = RunningStack(
+        api_url=api_url,
+        finspace_url=stack.finspace_url,
+        moto_url=stack.moto_url,
+        region=LOCAL_REGION,
+        bucket=LOCAL_BUCKET_NAME,
+        table=LOCAL_TABLE_NAME,
+        signing_key_id=stack.signing_key_id,
+        pid=os.getpid(),
+    ).as_record()
+    path = record_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Written whole, then renamed: a reader never sees half a record.
+    written = path.with_name(f".{path.name}.{os.getpid()}")
+    written.write_text(json.dumps(record, indent=2) + "\n")
+    written.replace(path)
+    try:
+        yield
+    finally:
+        # Another `make run` of this checkout may have recorded itself since: leave its record.
+        with contextlib.suppress(OSError, ValueError):
+            if json.loads(path.read_text()).get("pid") == os.getpid():
+                path.unlink()
+
+
+def create_template_storage(moto_url: str) -> str:
+    """Create the template's DynamoDB table (same keys and TTL), its locked S3 bucket and
+    its signing key in moto; returns the key's ARN."""
     dynamodb = boto3.client("dynamodb", endpoint_url=moto_url, region_name=LOCAL_REGION)
     for properties in resources_of_type("AWS::DynamoDB::Table").values():
         dynamodb.create_table(
@@ -90,7 +153,8 @@ def create_template_storage(moto_url: str) -> None:
         )
     s3 = boto3.client("s3", endpoint_url=moto_url, region_name=LOCAL_REGION)
     for _ in resources_of_type("AWS::S3::Bucket"):
-        s3.create_bucket(Bucket=LOCAL_BUCKET_NAME)
+        create_locked_bucket(s3, LOCAL_BUCKET_NAME)
+    return create_signing_key(boto3.client("kms", endpoint_url=moto_url, region_name=LOCAL_REGION))
 
 
 @contextmanager
@@ -144,9 +208,10 @@ def local_stack(
             os.environ.update(PROCESS_ENVIRONMENT)
             os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = moto_url
             os.environ["AWS_ENDPOINT_URL_S3"] = moto_url
-            create_template_storage(moto_url)
+            os.environ["AWS_ENDPOINT_URL_KMS"] = moto_url
+            signing_key_id = create_template_storage(moto_url)
             with emulator.serving(host=host, port=finspace_port) as finspace_url:
-                yield LocalStack(emulator, finspace_url, moto_url)
+                yield LocalStack(emulator, finspace_url, moto_url, signing_key_id)
     finally:
         os.environ.clear()
         os.environ.update(saved_environment)

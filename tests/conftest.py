@@ -24,6 +24,7 @@ os.environ.update(function_environment(functions()["GetUserFunction"], load_env_
 UNREACHABLE = "http://127.0.0.1:9"
 os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = UNREACHABLE
 os.environ["AWS_ENDPOINT_URL_S3"] = UNREACHABLE
+os.environ["AWS_ENDPOINT_URL_KMS"] = UNREACHABLE
 
 from finspace_users.finspace import finspace_client, reset_finspace_clients  # noqa: E402
 from finspace_users.observability import logger  # noqa: E402
@@ -45,7 +46,8 @@ def unit_functions() -> dict[str, LocalFunction]:
     The page cache is off here; tests/integration/test_page_cache.py covers it."""
     env_vars = load_env_vars()
     env_vars["Parameters"]["FINSPACE_ENDPOINT_URL"] = ""
-    env_vars["Parameters"]["AWS_ENDPOINT_URL_DYNAMODB"] = env_vars["Parameters"]["AWS_ENDPOINT_URL_S3"] = UNREACHABLE
+    for service in ("DYNAMODB", "S3", "KMS"):
+        env_vars["Parameters"][f"AWS_ENDPOINT_URL_{service}"] = UNREACHABLE
     env_vars["Parameters"]["PAGE_CACHE_SECONDS"] = "0"
     return load_functions(env_vars)
 

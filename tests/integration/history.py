@@ -11,10 +11,11 @@ from typing import Any
 
 import boto3
 
+from finspace_users import evidence
 from finspace_users.snapshot import reset_snapshot_store
 from localdev.directory import SeededDirectory
 from localdev.invoke import LocalFunction
-from localdev.stack import LocalStack
+from localdev.stack import LocalStack, create_locked_bucket
 from localdev.template import functions
 from tests.helpers import snapshot_event
 
@@ -27,7 +28,9 @@ class History:
     def __init__(self, stack: LocalStack, dynamodb_url: str | None = None, timeout_seconds: int | None = None) -> None:
         self.bucket = self.table = f"changes-{uuid.uuid4().hex[:12]}"
         self.s3 = boto3.client("s3", endpoint_url=stack.moto_url)
-        self.s3.create_bucket(Bucket=self.bucket)
+        self.kms = boto3.client("kms", endpoint_url=stack.moto_url)
+        self.signing_key_id = stack.signing_key_id
+        create_locked_bucket(self.s3, self.bucket)
         boto3.client("dynamodb", endpoint_url=stack.moto_url).create_table(
             TableName=self.table,
             BillingMode="PAY_PER_REQUEST",
@@ -56,6 +59,30 @@ class History:
 
     def objects_under(self, prefix: str) -> dict[str, bytes]:
         return {key: self.object(key) for key in self.object_keys() if key.startswith(prefix)}
+
+    def vouch_for(self, prefix: str, body: bytes, sign: bool = True) -> None:
+        """Replace users.jsonl and rewrite its summary to vouch for the new bytes, re-signed
+        with the signing key (as a holder of kms:Sign could) or, with sign=False, not."""
+        self.s3.put_object(Bucket=self.bucket, Key=prefix + "users.jsonl", Body=body)
+        self.rewrite_summary(
+            prefix,
+            {
+                "usersObject": {
+                    "key": prefix + "users.jsonl",
+                    "sha256": hashlib.sha256(body).hexdigest(),
+                    "bytes": len(body),
+                }
+            },
+            sign,
+        )
+
+    def rewrite_summary(self, prefix: str, fields: dict[str, Any], sign: bool = True) -> dict[str, Any]:
+        """Overwrite summary.json with `fields` changed, re-signed or with its old signature."""
+        summary = {**json.loads(self.object(prefix + "summary.json")), **fields}
+        if sign:
+            summary = evidence.signed(summary, self.kms, self.signing_key_id)
+        self.s3.put_object(Bucket=self.bucket, Key=prefix + "summary.json", Body=evidence.summary_body(summary))
+        return summary
 
     def change_lines(self, summary: dict[str, Any]) -> list[dict[str, Any]]:
         described = summary["changes"]["changesObject"]

@@ -7,7 +7,6 @@ The read is measured in a process of its own, apart from moto (which serves the 
 from this one): its peak RSS growth (VmHWM, reset before the read) and, in a second run,
 its peak of Python allocations (tracemalloc)."""
 
-import hashlib
 import json
 import os
 import subprocess
@@ -89,12 +88,7 @@ def _larger_than_its_summary_says(history: History) -> None:
 
 def _one_endless_line_vouched_for(history: History) -> None:
     body = b"x" * BAD_BYTES
-    history.s3.put_object(Bucket=history.bucket, Key=PREVIOUS_PREFIX + "users.jsonl", Body=body)
-    summary = json.loads(history.object(PREVIOUS_PREFIX + "summary.json"))
-    summary["usersObject"].update(sha256=hashlib.sha256(body).hexdigest(), bytes=len(body))
-    history.s3.put_object(
-        Bucket=history.bucket, Key=PREVIOUS_PREFIX + "summary.json", Body=json.dumps(summary).encode()
-    )
+    history.vouch_for(PREVIOUS_PREFIX, body)
 
 
 @pytest.fixture

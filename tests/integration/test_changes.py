@@ -3,7 +3,6 @@ between through the emulator, and moto's S3 over real HTTP. Each test has a buck
 an idempotency table of its own (History), so that "the previous snapshot" is only what
 the test took, and no tick of another test replays."""
 
-import hashlib
 import json
 import re
 import subprocess
@@ -24,6 +23,8 @@ from tests.integration.history import History, use_directory
 USERS = 60
 # Ticks lie in the past (2025): a snapshot of a tick still to come is refused.
 README = (PROJECT_ROOT / "README.md").read_text()
+# How the walkthrough's curl lines find the running `make run` emulator.
+RUNNING_EMULATOR = "$(.venv/bin/python -m localdev.running finspaceUrl)"
 COUNT_NAMES = ("added", "removed", "changed", "superUserGrants", "apiAccessGrants", "principalChanges")
 
 
@@ -208,24 +209,31 @@ def _alter_users_object(history: History, prefix: str) -> None:
     history.s3.put_object(Bucket=history.bucket, Key=prefix + "users.jsonl", Body=b"".join(lines[1:]))
 
 
-def _vouch_for(history: History, prefix: str, body: bytes) -> None:
-    """Replace users.jsonl and make its summary vouch for the new bytes."""
-    history.s3.put_object(Bucket=history.bucket, Key=prefix + "users.jsonl", Body=body)
-    summary = json.loads(history.object(prefix + "summary.json"))
-    summary["usersObject"].update(sha256=hashlib.sha256(body).hexdigest(), bytes=len(body))
-    history.s3.put_object(Bucket=history.bucket, Key=prefix + "summary.json", Body=json.dumps(summary).encode())
-
-
 def _break_a_line_consistently(history: History, prefix: str) -> None:
     lines = history.object(prefix + "users.jsonl").splitlines(keepends=True)
     lines[2] = lines[2][: len(lines[2]) // 2] + b"\n"
-    _vouch_for(history, prefix, b"".join(lines))
+    history.vouch_for(prefix, b"".join(lines))
 
 
 def _make_a_compared_field_a_list_consistently(history: History, prefix: str) -> None:
     lines = history.object(prefix + "users.jsonl").splitlines(keepends=True)
     lines[0] = json.dumps({**json.loads(lines[0]), "type": ["SUPER_USER"]}).encode() + b"\n"
-    _vouch_for(history, prefix, b"".join(lines))
+    history.vouch_for(prefix, b"".join(lines))
+
+
+def _rewrite_history_without_the_key(history: History, prefix: str) -> None:
+    """The issue's forgery: a user shown as a super user already, sha256 and bytes fixed."""
+    lines = history.object(prefix + "users.jsonl").splitlines(keepends=True)
+    lines[0] = json.dumps({**json.loads(lines[0]), "type": "SUPER_USER"}).encode() + b"\n"
+    history.vouch_for(prefix, b"".join(lines), sign=False)
+
+
+def _replace_the_summary_with_another_ticks(history: History, prefix: str) -> None:
+    other = "snapshots/2025/05/31/2025-05-31T06:00:00Z/"
+    history.take("2025-05-31T06:00:00Z")
+    history.s3.put_object(
+        Bucket=history.bucket, Key=prefix + "summary.json", Body=history.object(other + "summary.json")
+    )
 
 
 @pytest.mark.parametrize(
@@ -235,8 +243,10 @@ def _make_a_compared_field_a_list_consistently(history: History, prefix: str) ->
         (_alter_users_object, "users.jsonl does not match the sha256 and bytes in its summary.json"),
         (_break_a_line_consistently, "users.jsonl line 3 is not JSON"),
         (_make_a_compared_field_a_list_consistently, "users.jsonl line 1 is not a user"),
+        (_rewrite_history_without_the_key, "summary.json's signature does not verify with the signing key"),
+        (_replace_the_summary_with_another_ticks, "summary.json is the summary of another tick"),
     ],
-    ids=["missing", "sha256-mismatch", "not-json", "not-a-user"],
+    ids=["missing", "sha256-mismatch", "not-json", "not-a-user", "rewritten-unsigned", "another-ticks-summary"],
 )
 def test_unreadable_history_never_breaks_todays_snapshot(
     history: History,
@@ -357,11 +367,13 @@ def test_the_readme_walkthrough_writes_the_readmes_example(
             summaries.append(history.take(tick[1]))
         elif command.startswith("curl"):
             subprocess.run(  # noqa: S602 - the README's own command, against the test's emulator
-                command.replace("127.0.0.1:9010", stack.finspace_url.removeprefix("http://")) + " --fail --silent",
+                command.replace(RUNNING_EMULATOR, stack.finspace_url) + " --fail --silent",
                 shell=True,
                 check=True,
                 capture_output=True,
             )
+        elif command.startswith("make verify"):
+            continue  # test_readme_runner.py runs it against `make run`
         else:
             assert command == "make changes"
             capsys.readouterr()

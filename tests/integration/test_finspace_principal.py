@@ -10,6 +10,7 @@ import pytest
 from moto.sts.models import sts_backends
 
 from finspace_users.finspace import reset_finspace_clients
+from finspace_users.page_cache import reset_page_cache
 from finspace_users.sessions import reset_role_session
 from localdev.invoke import LocalFunction
 from localdev.stack import LocalStack
@@ -35,8 +36,10 @@ def principal_only_emulator(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(stack.emulator, "role_keys", PrincipalRoleKeys())
     monkeypatch.setenv("AWS_ENDPOINT_URL_STS", stack.moto_url)
     reset_role_session()
+    reset_page_cache()  # every page from FinSpace: PAGE_CACHE_SECONDS is 0 here
     yield stack
     reset_role_session()
+    reset_page_cache()
 
 
 def function_as(stack: LocalStack, name: str, principal_role_arn: str) -> LocalFunction:

@@ -63,8 +63,11 @@ ROLE_PERMISSIONS: dict[str, set[tuple[str, str]]] = {
         ),
         ("s3:PutObject", json.dumps(SNAPSHOT_OBJECTS)),
         ("s3:AbortMultipartUpload", json.dumps(SNAPSHOT_OBJECTS)),
+        ("s3:DeleteObject", json.dumps(SNAPSHOT_OBJECTS)),
         ("s3:GetObject", json.dumps(SNAPSHOT_OBJECTS)),
         ("s3:ListBucket", '{"Fn::GetAtt": "SnapshotBucket.Arn"}'),
+        ("kms:Sign", '{"Fn::GetAtt": "SnapshotSigningKey.Arn"}'),
+        ("kms:Verify", '{"Fn::GetAtt": "SnapshotSigningKey.Arn"}'),
     },
     "FinSpacePrincipalRole": {
         ("finspace-api:GetProgrammaticAccessCredentials", json.dumps({"Fn::Sub": FINSPACE_CREDENTIALS_ARN})),
@@ -207,7 +210,8 @@ def test_functions_log_to_their_own_retained_group() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["SnapshotBucket", "DataKey", "ApiAccessLogGroup", "GetUserLogGroup", "ListUsersLogGroup"]
+    "name",
+    ["SnapshotBucket", "DataKey", "SnapshotSigningKey", "ApiAccessLogGroup", "GetUserLogGroup", "ListUsersLogGroup"],
 )
 def test_history_and_audit_logs_outlive_the_stack_and_replacements(name: str) -> None:
     assert RESOURCES[name]["DeletionPolicy"] == "Retain"
@@ -303,3 +307,49 @@ def test_the_scanned_file_is_this_transform() -> None:
     if not written.exists():
         pytest.fail("run `make transform` (make test does) before the tests")
     assert json.loads(written.read_text()) == TEMPLATE
+
+
+def test_only_the_snapshots_role_may_sign_and_anyone_named_may_verify() -> None:
+    key = RESOURCES["SnapshotSigningKey"]["Properties"]
+    assert (key["KeyUsage"], key["KeySpec"]) == ("SIGN_VERIFY", "RSA_2048")
+    statements = key["KeyPolicy"]["Statement"]
+    signers = [s for s in statements if "Fn::If" not in s and any("Sign" in a for a in listed(s["Action"]))]
+    assert [(s["Principal"], sorted(listed(s["Action"]))) for s in signers] == [
+        ({"AWS": {"Fn::GetAtt": "ListUsersRole.Arn"}}, ["kms:Sign", "kms:Verify"])
+    ]
+    (readers,) = [s for s in statements if "Fn::If" in s]
+    assert readers["Fn::If"][1]["Principal"] == {"AWS": {"Ref": "SnapshotReaderArns"}}
+    assert "kms:Sign" not in readers["Fn::If"][1]["Action"]
+    environment = RESOURCES["ListUsersFunction"]["Properties"]["Environment"]["Variables"]
+    assert environment["SNAPSHOT_SIGNING_KEY_ID"] == {"Fn::GetAtt": "SnapshotSigningKey.Arn"}
+    assert "SNAPSHOT_SIGNING_KEY_ID" not in RESOURCES["GetUserFunction"]["Properties"]["Environment"]["Variables"]
+
+
+def test_snapshots_are_locked_for_the_retention_and_no_rule_expires_them() -> None:
+    bucket = RESOURCES["SnapshotBucket"]["Properties"]
+    assert bucket["ObjectLockEnabled"] is True
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert bucket["ObjectLockConfiguration"] == {
+        "ObjectLockEnabled": "Enabled",
+        "Rule": {"DefaultRetention": {"Mode": {"Ref": "SnapshotLockMode"}, "Years": {"Ref": "SnapshotRetentionYears"}}},
+    }
+    parameters = TEMPLATE["Parameters"]
+    assert parameters["SnapshotRetentionYears"]["Default"] == 6
+    assert parameters["SnapshotLockMode"]["AllowedValues"] == ["COMPLIANCE", "GOVERNANCE"]
+    for rule in bucket["LifecycleConfiguration"]["Rules"]:
+        expiring = {
+            "ExpirationInDays",
+            "ExpirationDate",
+            "NoncurrentVersionExpiration",
+            "NoncurrentVersionExpirationInDays",
+        }
+        assert not expiring & set(rule), rule["Id"]
+
+
+def test_dev_can_be_emptied_and_prod_is_locked_for_six_years() -> None:
+    samconfig = (PROJECT_ROOT / "samconfig.toml").read_text()
+    overrides = dict(
+        re.findall(r'^\[(\w+)\.deploy\.parameters\]\n(?:.*\n)*?parameter_overrides = "([^"]*)"', samconfig, re.M)
+    )
+    assert "SnapshotLockMode=GOVERNANCE" in overrides["default"].split()
+    assert {"SnapshotLockMode=COMPLIANCE", "SnapshotRetentionYears=6"} <= set(overrides["prod"].split())

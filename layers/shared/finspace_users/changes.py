@@ -19,6 +19,7 @@ says is not read at all, and no line is held beyond MAX_LINE_BYTES.
 
 import contextlib
 import hashlib
+import os
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -27,8 +28,9 @@ import orjson
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 
+from finspace_users.evidence import link_to, verified_by_kms
 from finspace_users.observability import logger, metrics
-from finspace_users.snapshot_objects import StreamingUpload, s3_client, stored_summary
+from finspace_users.snapshot_objects import StreamingUpload, kms_client, s3_client, stored_summary_and_body
 
 SNAPSHOTS_PREFIX = "snapshots/"
 COMPARED_FIELDS = ("firstName", "lastName", "emailAddress", "status", "type", "apiAccess", "apiAccessPrincipalArn")
@@ -60,6 +62,9 @@ class ChangeReport:
     def __init__(self, bucket: str, tick: str) -> None:
         self.bucket = bucket
         self.previous_tick: str | None = None
+        # The chain link to the previous completed snapshot: its key, and the SHA-256 of
+        # its summary.json as read (null when it could not be read).
+        self.previous_link: dict[str, str | None] | None = None
         self.unreadable_reason: str | None = None
         self.counts: Counter[str] = Counter({name: 0 for name in COUNTS})
         # userId -> fingerprint and line number; what is left after the walk was removed.
@@ -93,8 +98,8 @@ class ChangeReport:
                 self._changed[user_id] = (_line_number(previous), _compared_values(user))
 
     def finish(self, prefix: str) -> dict[str, Any]:
-        """Writes changes.jsonl (when there is something to compare with) and returns the
-        summary's "changes" block."""
+        """Streams changes.jsonl (when there is something to compare with), short of
+        completing it, and returns the summary's "changes" block."""
         lines: list[tuple[str, bytes]] = []
         if self.comparing:
             try:
@@ -112,8 +117,12 @@ class ChangeReport:
         self._upload = upload = StreamingUpload(self.bucket, prefix + "changes.jsonl")
         for _, line in sorted(lines, key=lambda keyed: keyed[0]):
             upload.write(line)
-        upload.complete()
         return {"previousScheduledTime": self.previous_tick, **self.counts, "changesObject": upload.described()}
+
+    def complete(self) -> None:
+        """Makes changes.jsonl an object."""
+        if self._upload is not None:
+            self._upload.complete()
 
     def discard(self) -> None:
         """Takes back changes.jsonl, for a sweep that failed after finish()."""
@@ -144,13 +153,23 @@ class ChangeReport:
         if previous is None:
             return
         self.previous_tick, summary_key = previous
+        self.previous_link = {"key": summary_key, "sha256": None}
         try:
-            summary: Any = stored_summary(self.bucket, summary_key)
+            stored = stored_summary_and_body(self.bucket, summary_key)
+            if stored is None:
+                raise UnreadableHistoryError("summary.json vanished while being read")
+            summary, body = stored
+            self.previous_link = link_to(summary_key, body)
             self._previous_users_object = {name: summary["usersObject"][name] for name in ("key", "sha256", "bytes")}
         except ClientError as error:
             raise UnreadableHistoryError(f"summary.json could not be read ({_code_of(error)})") from None
         except (ValueError, KeyError, TypeError):
             raise UnreadableHistoryError("summary.json has no readable usersObject") from None
+        # Evidence first: only a summary our key signed, of that very tick, is compared with.
+        if summary.get("scheduledTime") != self.previous_tick:
+            raise UnreadableHistoryError("summary.json is the summary of another tick")
+        if not verified_by_kms(summary, kms_client(), os.environ["SNAPSHOT_SIGNING_KEY_ID"]):
+            raise UnreadableHistoryError("summary.json's signature does not verify with the signing key")
         for number, line in enumerate(self._previous_users_lines(check=True), start=1):
             user = _user_of(line, number)
             try:

@@ -16,6 +16,7 @@ in DynamoDB may fail to be written, updated or cleared: take_snapshot sees to it
 no tick is lost to that.
 """
 
+import hashlib
 import json
 import os
 import time
@@ -38,11 +39,12 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from finspace_users.changes import SNAPSHOTS_PREFIX, ChangeReport
+from finspace_users.evidence import PREVIOUS_FIELD, SIGNATURE_FIELD, signed, summary_body
 from finspace_users.finspace import finspace_batch_client, list_users_page
 from finspace_users.idempotency import idempotency_store
 from finspace_users.observability import logger, metrics
 from finspace_users.schedule_requests import SnapshotRequest, utc_timestamp
-from finspace_users.snapshot_objects import StreamingUpload, s3_client, stored_summary
+from finspace_users.snapshot_objects import StreamingUpload, kms_client, s3_client, stored_summary
 
 PAGE_SIZE = 100
 DAY_MS = 24 * 3600 * 1000
@@ -131,6 +133,7 @@ def _time_to_retry(context: LambdaContext | None) -> bool:
 def reset_snapshot_store() -> None:
     _idempotent_sweep.cache_clear()
     s3_client.cache_clear()
+    kms_client.cache_clear()
 
 
 @cache
@@ -194,9 +197,14 @@ def sweep(tick: str) -> dict[str, Any]:
             next_token = page.get("nextToken")
             if not next_token:
                 break
-        users_object.complete()
         summary_fields = {**tally.summary(tick, started_at), "usersObject": users_object.described()}
         summary_fields["changes"] = changes.finish(prefix)
+        summary_fields[PREVIOUS_FIELD] = changes.previous_link
+        summary_fields = signed(summary_fields, kms_client(), os.environ["SNAPSHOT_SIGNING_KEY_ID"])
+        # Only now do the objects become objects, once everything that can fail has not:
+        # a sweep that fails before leaves no version behind, only aborted uploads.
+        users_object.complete()
+        changes.complete()
         # Keys sorted, as the idempotency store keeps them: a replayed tick's summary is
         # then byte for byte the one first returned and the one in summary.json.
         summary: dict[str, Any] = json.loads(json.dumps(summary_fields, sort_keys=True))
@@ -207,7 +215,15 @@ def sweep(tick: str) -> dict[str, Any]:
     if standing is summary:  # not another sweep's
         tally.publish_metrics((time.perf_counter() - started) * 1000)
         changes.publish_metrics()
-        logger.info("Snapshot taken", extra={"scheduledTime": tick, "userCount": tally.users, "pages": tally.pages})
+        # A second, independent record of the evidence, in CloudWatch Logs.
+        evidence = {
+            "summarySha256": hashlib.sha256(summary_body(standing)).hexdigest(),
+            "signature": standing[SIGNATURE_FIELD]["value"],
+        }
+        logger.info(
+            "Snapshot taken",
+            extra={"scheduledTime": tick, "userCount": tally.users, "pages": tally.pages, **evidence},
+        )
     return standing
 
 
@@ -218,7 +234,7 @@ def _write_summary(bucket: str, key: str, summary: dict[str, Any]) -> dict[str, 
         s3_client().put_object(
             Bucket=bucket,
             Key=key,
-            Body=json.dumps(summary, indent=2).encode(),
+            Body=summary_body(summary),
             ContentType="application/json",
             IfNoneMatch="*",
         )

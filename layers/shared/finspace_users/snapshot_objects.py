@@ -14,6 +14,10 @@ PART_BYTES = 8 * 1024 * 1024
 JSON_LINES = "application/x-ndjson"
 # A summary is about 1 KiB. One far larger is not ours, and is not read into memory.
 SUMMARY_MAX_BYTES = 1024 * 1024
+# S3 requires an integrity checksum on every write to an Object Lock bucket. botocore
+# sends CRC32 with PutObject and UploadPart by default; a multipart upload must declare
+# it when created, and name each part's checksum when completed.
+CHECKSUM_ALGORITHM = "CRC32"
 
 
 @cache
@@ -21,9 +25,21 @@ def s3_client() -> Any:
     return role_session().client("s3")
 
 
+@cache
+def kms_client() -> Any:
+    return role_session().client("kms")
+
+
 def stored_summary(bucket: str, key: str) -> dict[str, Any] | None:
-    """The summary.json at `key`, parsed, or None when there is none. Raises ValueError
-    for one that is too large or not a JSON object, and ClientError when S3 refuses.
+    """The summary.json at `key`, parsed, or None when there is none."""
+    stored = stored_summary_and_body(bucket, key)
+    return stored[0] if stored is not None else None
+
+
+def stored_summary_and_body(bucket: str, key: str) -> tuple[dict[str, Any], bytes] | None:
+    """The summary.json at `key`, parsed and as stored, or None when there is none. Raises
+    ValueError for one that is too large or not a JSON object, and ClientError when S3
+    refuses.
 
     Listed before it is fetched: the role may list only under snapshots/ (s3:prefix), and
     S3 answers a GET of a missing key with 403, not 404, to a caller it does not let list."""
@@ -31,13 +47,14 @@ def stored_summary(bucket: str, key: str) -> dict[str, Any] | None:
     if not listed or listed[0]["Key"] != key:
         return None
     answer = s3_client().get_object(Bucket=bucket, Key=key)
-    with contextlib.closing(answer["Body"]) as body:
+    with contextlib.closing(answer["Body"]) as stream:
         if answer["ContentLength"] > SUMMARY_MAX_BYTES:
             raise ValueError(f"summary.json is larger than {SUMMARY_MAX_BYTES} bytes")
-        summary = json.loads(body.read())
+        body: bytes = stream.read()
+    summary = json.loads(body)
     if not isinstance(summary, dict):
         raise ValueError("summary.json is not a JSON object")
-    return summary
+    return summary, body
 
 
 class StreamingUpload:
@@ -78,7 +95,10 @@ class StreamingUpload:
             if self.buffer:
                 self._send_part(bytes(self.buffer))
             s3_client().complete_multipart_upload(
-                Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, MultipartUpload={"Parts": self.parts}
+                Bucket=self.bucket,
+                Key=self.key,
+                UploadId=self.upload_id,
+                MultipartUpload={"Parts": self.parts},
             )
         self.completed = True
 
@@ -104,10 +124,17 @@ class StreamingUpload:
 
     def _send_part(self, body: bytes) -> None:
         if self.upload_id is None:
-            started = s3_client().create_multipart_upload(Bucket=self.bucket, Key=self.key, ContentType=JSON_LINES)
+            started = s3_client().create_multipart_upload(
+                Bucket=self.bucket, Key=self.key, ContentType=JSON_LINES, ChecksumAlgorithm=CHECKSUM_ALGORITHM
+            )
             self.upload_id = started["UploadId"]
         number = len(self.parts) + 1
         sent = s3_client().upload_part(
-            Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, PartNumber=number, Body=body
+            Bucket=self.bucket,
+            Key=self.key,
+            UploadId=self.upload_id,
+            PartNumber=number,
+            Body=body,
+            ChecksumAlgorithm=CHECKSUM_ALGORITHM,
         )
-        self.parts.append({"PartNumber": number, "ETag": sent["ETag"]})
+        self.parts.append({"PartNumber": number, "ETag": sent["ETag"], "ChecksumCRC32": sent["ChecksumCRC32"]})
