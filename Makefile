@@ -13,28 +13,38 @@ export SAM_CLI_TELEMETRY := 0
 RUN_ARGS ?=
 BENCH_ARGS ?=
 SNAPSHOT_ARGS ?=
+CHANGES_ARGS ?=
+INVOKE_ARGS ?=
 # The functions' and layers' instruction set: arm64 (deployed by default) or x86_64.
 ARCH ?= arm64
 SAM_BUILD_DIR ?= .aws-sam/build
 FUNCTION ?= GetUserFunction
 EVENT ?= events/get_user.json
 
-.PHONY: help install run snapshot changes openapi bench bench-instructions invoke sam-invoke sam-api test lint typecheck pytest unit integration containers validate transform scan build build-x86_64 clean
+.PHONY: help install run snapshot changes openapi bench bench-instructions invoke sam-invoke sam-api test lint typecheck pytest unit integration containers validate transform verify scan build build-x86_64 clean
 
 help:
-	@echo "make run     start the local stack on 127.0.0.1:3000 (Ctrl-C stops it)"
-	@echo "make test    every check: ruff, mypy, sam validate --lint, sam build, pytest"
-	@echo "make snapshot [SNAPSHOT_ARGS='--users 10000']   an access-review snapshot, locally"
-	@echo "make changes  the latest snapshot's change report (of the running make run stack)"
+	@echo "make run      the local stack on 127.0.0.1 (API 3000, emulator 9010, moto 9020; RUN_ARGS='--port 3100 ...'); Ctrl-C stops it"
+	@echo "make test     every check: ruff, mypy, sam validate --lint, cfn-lint + checkov, sam build, every pytest suite"
+	@echo "make install  the three venvs (.venv, .venv-sam, .venv-scan); every other target makes those it needs"
+	@echo "make snapshot [SNAPSHOT_ARGS='--scheduled-time 2026-11-23T02:00:00Z']   an access-review snapshot of the running make run stack (else of a throwaway one)"
+	@echo "make changes  the latest snapshot's change report, of the running make run stack"
+	@echo "make invoke FUNCTION=GetUserFunction EVENT=events/get_user.json [INVOKE_ARGS=--running]   one function, in-process"
+	@echo "make verify [VERIFY_ARGS=...]   finspace-users verify: the local stack's access-review history"
+	@echo "make openapi  regenerate openapi.json from the handlers"
 	@echo "make bench [BENCH_ARGS=--quick]   cold start, warm overhead, snapshot cost, page cache"
 	@echo "make bench-instructions   cold starts in CPU instructions (valgrind)"
-	@echo "make invoke FUNCTION=GetUserFunction EVENT=events/get_user.json"
-	@echo "make sam-invoke FUNCTION=GetUserFunction EVENT=events/get_user.json   the same, through sam local invoke"
+	@echo "make unit | integration | containers   one pytest suite"
+	@echo "make lint | typecheck | validate | scan   one check of make test"
+	@echo "make build [ARCH=x86_64]   sam build (arm64 by default) into .aws-sam/build"
+	@echo "make sam-invoke FUNCTION=GetUserFunction EVENT=events/get_user.json   the same as make invoke, through sam local invoke"
 	@echo "make sam-api  SAM's local API (sam local start-api) on 127.0.0.1:3001"
+	@echo "make clean    remove the venvs, builds and caches (build/, .aws-sam, __pycache__, test caches)"
 
-$(VENV)/.installed: requirements/dev.txt layers/dependencies/requirements.txt
+$(VENV)/.installed: requirements/dev.txt layers/dependencies/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --editable .
 	touch $@
 
 $(SAM_VENV)/.installed: requirements/sam.txt
@@ -56,7 +66,12 @@ snapshot: $(VENV)/.installed
 	$(BIN)/python -m localdev.snapshot $(SNAPSHOT_ARGS)
 
 changes: $(VENV)/.installed
-	$(BIN)/python -m localdev.changes
+	$(BIN)/python -m localdev.changes $(CHANGES_ARGS)
+
+# The local stack's access-review history: signatures, hashes, chain, versions, age.
+VERIFY_ARGS ?=
+verify: $(VENV)/.installed
+	$(BIN)/finspace-users verify $(VERIFY_ARGS)
 
 openapi: $(VENV)/.installed
 	$(BIN)/python -m localdev.openapi
@@ -71,7 +86,7 @@ bench-instructions: $(VENV)/.installed
 	$(BIN)/python -m benchmarks.instructions
 
 invoke: $(VENV)/.installed
-	$(BIN)/python -m localdev.invoke $(FUNCTION) $(EVENT)
+	$(BIN)/python -m localdev.invoke $(FUNCTION) $(EVENT) $(INVOKE_ARGS)
 
 # sam local, in containers, on the x86_64 build (localdev/sam_local.py).
 sam-invoke: build-x86_64
@@ -128,4 +143,5 @@ containers: build-x86_64
 	$(BIN)/pytest -m containers
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(SCAN_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(SCAN_VENV) .aws-sam build .pytest_cache .mypy_cache .ruff_cache .hypothesis .schemathesis *.egg-info
+	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +

@@ -6,6 +6,7 @@ same first request against the same emulator.
     python -m benchmarks.instructions
 """
 
+import argparse
 import json
 import logging
 import re
@@ -17,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.run import child_environment, compile_our_code, get_user_event, list_users_event
+from localdev import DefaultsHelpFormatter, cli_description
 from localdev.stack import local_stack
 from localdev.template import PROJECT_ROOT, functions
 
@@ -40,6 +42,12 @@ def instructions(mode: str, event: dict[str, object], environment: dict[str, str
 
 
 def main() -> None:
+    # No option yet, but --help answers (and says what a run does) instead of starting one.
+    argparse.ArgumentParser(
+        prog="python -m benchmarks.instructions",
+        description=cli_description(__doc__),
+        formatter_class=DefaultsHelpFormatter,
+    ).parse_args()
     if shutil.which("valgrind") is None:
         sys.exit("valgrind is not installed (Debian: apt-get install valgrind)")
     compile_our_code()

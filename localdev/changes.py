@@ -1,22 +1,15 @@
 """`make changes`: the latest access-review change report of the local stack, as a
 table: the counts first, then each changed user with each field from → to.
 
-Reads the snapshots that `make snapshot` wrote into the running `make run` stack.
+Reads the snapshots that `make snapshot` wrote into the running `make run` stack, which
+build/local-stack.json records, whatever its ports.
 """
 
-import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.exceptions import ClientError, EndpointConnectionError
-from rich.console import Console
-from rich.table import Table
-
-from finspace_users.changes import COMPARED_FIELDS, latest_summary
-from localdev import cli_description
-from localdev.snapshot import RUNNING_MOTO
-from localdev.stack import LOCAL_BUCKET_NAME, LOCAL_REGION
+from localdev import command_parser, run_interruptibly
+from localdev.running import NoRunningStackError, running_stack
 
 COUNTS = (
     ("added", "users added"),
@@ -26,13 +19,18 @@ COUNTS = (
     ("apiAccessGrants", "new API access"),
     ("principalChanges", "API principals changed"),
 )
+if TYPE_CHECKING:
+    from rich.table import Table
+
 NO_STACK = (
-    "make changes reads the snapshots of a running `make run` stack, and none answers on {url}. "
+    "make changes reads the snapshots of a running `make run` stack: {why}. "
     "Start `make run`, take two snapshots (make snapshot SNAPSHOT_ARGS='--scheduled-time ...'), then run make changes."
 )
 
 
-def counts_table(changes: dict[str, Any]) -> Table:
+def counts_table(changes: dict[str, Any]) -> "Table":
+    from rich.table import Table
+
     table = Table(title="Counts", title_justify="left")
     table.add_column("what")
     table.add_column("how many", justify="right")
@@ -41,7 +39,11 @@ def counts_table(changes: dict[str, Any]) -> Table:
     return table
 
 
-def users_table(lines: list[dict[str, Any]]) -> Table:
+def users_table(lines: list[dict[str, Any]]) -> "Table":
+    from rich.table import Table
+
+    from finspace_users.changes import COMPARED_FIELDS
+
     table = Table(title="Changed users", title_justify="left")
     for column in ("userId", "change", "field", "from", "→ to"):
         table.add_column(column, overflow="fold")
@@ -63,24 +65,41 @@ def _shown(value: Any) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=cli_description(__doc__))
-    parser.add_argument("--moto-url", default=RUNNING_MOTO, help=f"the stack's S3 (default {RUNNING_MOTO})")
-    parser.add_argument(
-        "--bucket", default=LOCAL_BUCKET_NAME, help=f"the snapshot bucket (default {LOCAL_BUCKET_NAME})"
-    )
+    parser = command_parser("localdev.changes", __doc__)
+    parser.add_argument("--moto-url", help="the stack's S3 (default: the running `make run` stack's moto)")
+    parser.add_argument("--bucket", help="the snapshot bucket (default: the local stack's)")
     args = parser.parse_args()
+    # Imported here, after Ctrl-C is ours: an interrupted start ends in one line too.
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+    from rich.console import Console
+
+    from finspace_users.changes import latest_summary
+    from localdev.invoke import load_env_vars
+
+    region, bucket = "us-east-1", load_env_vars()["Parameters"]["SNAPSHOT_BUCKET_NAME"]
+    if args.moto_url is None:
+        try:
+            running = running_stack()
+        except NoRunningStackError as none:
+            parser.exit(1, NO_STACK.format(why=none) + "\n")
+        args.moto_url, region, bucket = running.moto_url, running.region, running.bucket
+    args.bucket = args.bucket or bucket
     console = Console()
     s3 = boto3.client(
         "s3",
         endpoint_url=args.moto_url,
-        region_name=LOCAL_REGION,
+        region_name=region,
         aws_access_key_id="testing",
         aws_secret_access_key="testing",  # noqa: S106 - moto's own test key
+        # A stack that stopped answers at once, not after botocore's retries.
+        config=Config(connect_timeout=2, read_timeout=30, retries={"total_max_attempts": 1}),
     )
     try:
         latest = latest_summary(s3, args.bucket)
-    except (EndpointConnectionError, ClientError):
-        parser.exit(1, NO_STACK.format(url=args.moto_url) + "\n")
+    except (BotoCoreError, ClientError) as unreachable:
+        parser.exit(1, NO_STACK.format(why=f"its S3 at {args.moto_url} does not answer ({unreachable})") + "\n")
     if latest is None:
         parser.exit(1, "No snapshot yet: take one with make snapshot.\n")
     _, summary_key = latest
@@ -105,4 +124,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_interruptibly(main, "Interrupted.")

@@ -16,7 +16,6 @@ adds users, ``PATCH /_emulator/users/{userId}`` sets fields (null removes one) a
 ``DELETE /_emulator/users/{userId}`` removes a user.
 """
 
-import argparse
 import base64
 import hashlib
 import hmac
@@ -37,7 +36,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from localdev import cli_description
+from localdev import command_parser
 from localdev.directory import SeededDirectory, add_directory_options
 from localdev.sigv4 import SignatureError, verify
 
@@ -339,7 +338,7 @@ def _error_response(error: EmulatedError) -> Response:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=cli_description(__doc__))
+    parser = command_parser("localdev.emulator", __doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=9010, help="port to listen on")
     add_directory_options(parser)

@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote
 
@@ -22,25 +23,40 @@ from localdev.sigv4 import SignatureError, request_uri, verify
 from localdev.template import resources_of_type, route_pattern
 
 STAGE = "local"
-# Problem types of the statuses the HTTP server itself answers, before any function.
-SERVER_PROBLEM_SLUGS = {400: "bad-request", 414: "uri-too-long", 431: "request-header-fields-too-large"}
 
 
 def server_problem(status: int, detail: str) -> bytes:
-    slug = SERVER_PROBLEM_SLUGS.get(status, "bad-request")
-    title = slug.replace("-", " ").capitalize()
-    problem = {"type": f"urn:finspace-users:problem:{slug}", "title": title, "status": status, "detail": detail}
+    """A problem for a status the HTTP server answers itself: its type and title are the
+    status's own (400 bad-request "Bad Request", 505 http-version-not-supported ...)."""
+    phrase = HTTPStatus(status).phrase
+    slug = phrase.lower().replace(" ", "-")
+    problem = {"type": f"urn:finspace-users:problem:{slug}", "title": phrase, "status": status, "detail": detail}
     return json.dumps({**problem, "requestId": str(uuid.uuid4())}).encode()
 
 
 class ProblemRequestHandler(WSGIRequestHandler):
     """The HTTP server's own answers (a malformed request line, an oversized one, too many
-    header bytes) as RFC 9457 problems with no-store, like every other answer."""
+    header bytes, an HTTP version it does not speak) as RFC 9457 problems with no-store,
+    like every other answer, and always as an HTTP/1.1 response with its status line."""
+
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        if self.request_version == "HTTP/0.9":
+            # A request line of two parts is HTTP/0.9, whose answers have no status line or
+            # headers: API Gateway does not serve it, and neither does the front.
+            self.send_error(HTTPStatus.BAD_REQUEST, f"Bad request syntax ({self.requestline!r})")
+            return False
+        return True
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        body = server_problem(code, message or self.responses.get(code, ("Bad request",))[0])
+        body = server_problem(code, message or HTTPStatus(code).phrase)
         self.log_error("code %d, message %s", code, message)
-        self.send_response(code, message)
+        # Before the request line parses, http.server takes it for HTTP/0.9 and would write
+        # the body alone.
+        self.request_version = "HTTP/1.1"
+        self.close_connection = True
+        self.send_response(code, HTTPStatus(code).phrase)
         self.send_header("Content-Type", "application/problem+json")
         self.send_header("Cache-Control", "no-store")
         self.send_header("Content-Length", str(len(body)))
@@ -48,6 +64,22 @@ class ProblemRequestHandler(WSGIRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
+
+
+class AccessLogRequestHandler(ProblemRequestHandler):
+    """`make run`'s log: one short line per request, as `GET /users?maxResults=5 200 12 ms`."""
+
+    def handle_one_request(self) -> None:
+        self._started = time.monotonic()
+        super().handle_one_request()
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        elapsed_ms = (time.monotonic() - getattr(self, "_started", time.monotonic())) * 1000
+        status = getattr(code, "value", code)
+        print(f"{self.command or '-'} {self.path if self.command else '-'} {status} {elapsed_ms:.0f} ms", flush=True)
+
+    def log_error(self, format: str, *args: Any) -> None:
+        print(f"refused: {format % args}", flush=True)
 
 
 def _query_parameters(raw_query: str) -> tuple[dict[str, str] | None, dict[str, list[str]] | None]:
@@ -180,6 +212,8 @@ class LocalApi:
         return response
 
 
-def front_server(front: LocalApi, port: int) -> BaseWSGIServer:
-    """The front on 127.0.0.1 (port 0 picks one), answering its own errors as problems."""
-    return make_server("127.0.0.1", port, front, threaded=True, request_handler=ProblemRequestHandler)
+def front_server(front: LocalApi, port: int, access_log: bool = False) -> BaseWSGIServer:
+    """The front on 127.0.0.1 (port 0 picks one), answering its own errors as problems;
+    with access_log, one short line per request on stdout."""
+    handler = AccessLogRequestHandler if access_log else ProblemRequestHandler
+    return make_server("127.0.0.1", port, front, threaded=True, request_handler=handler)

@@ -5,10 +5,10 @@ this checkout, and template values that need AWS come from an env-vars file in
 
     python -m localdev.invoke GetUserFunction events/get_user.json
 
-With no running stack, it starts an emulator and a moto server of its own first.
+It starts a throwaway emulator and moto of its own for the call, and says so; with
+--running it uses the running `make run` stack that build/local-stack.json records.
 """
 
-import argparse
 import contextlib
 import importlib.util
 import json
@@ -25,6 +25,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from localdev import command_parser, run_interruptibly
+from localdev.running import NoRunningStackError, running_stack
 from localdev.template import PROJECT_ROOT, FunctionSpec, functions
 
 ENV_VARS_PATH = PROJECT_ROOT / "localdev" / "env.json"
@@ -112,11 +114,13 @@ def _stack_for_one_invoke(user_count: int) -> Iterator[dict[str, Any]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Invoke a template function in-process, like `sam local invoke`.")
+    parser = command_parser("localdev.invoke", __doc__)
     parser.add_argument("function", help="logical id in template.yaml, e.g. GetUserFunction")
     parser.add_argument("event", type=Path, help="event JSON file, e.g. events/get_user.json")
     parser.add_argument(
-        "--running", action="store_true", help="use the stack of a running `make run` instead of starting one"
+        "--running",
+        action="store_true",
+        help="use the running `make run` stack (build/local-stack.json) instead of a throwaway one",
     )
     args = parser.parse_args()
     specs = functions()
@@ -126,6 +130,16 @@ def main() -> None:
         event = json.loads(args.event.read_text())
     except (OSError, ValueError) as unreadable:
         parser.error(f"cannot read the event {args.event}: {unreadable}")
+    if args.running:
+        try:
+            running = running_stack()
+        except NoRunningStackError as none:
+            parser.exit(1, f"--running: {none}. Start `make run`, or drop --running for a throwaway stack.\n")
+    else:
+        print(
+            "A throwaway stack of its own (50 users) for this call, gone with it; --running uses make run's.",
+            file=sys.stderr,
+        )
     # The function's own log lines only: no server access lines, and no warning that an
     # error path published no metric.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -133,7 +147,10 @@ def main() -> None:
     # Like `sam local invoke`: the function's logs on stderr, its result on stdout.
     with contextlib.redirect_stdout(sys.stderr):
         if args.running:
-            result = LocalFunction(specs[args.function], load_env_vars()).invoke(event)
+            # What the Lambda runtime and the stack provide: the region, the role's key,
+            # the endpoints.
+            os.environ.update(running.process_environment)
+            result = LocalFunction(specs[args.function], running.env_vars(load_env_vars())).invoke(event)
         else:
             with _stack_for_one_invoke(user_count=50) as env_vars:
                 result = LocalFunction(specs[args.function], env_vars).invoke(event)
@@ -141,4 +158,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_interruptibly(main, "Interrupted.")

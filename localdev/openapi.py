@@ -5,7 +5,6 @@ functions' Powertools resolvers and merged with Powertools' OpenAPIMerge.
     python -m localdev.openapi --check    exit 1 if openapi.json is stale
 """
 
-import argparse
 import json
 import sys
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, Server
 
-from localdev import cli_description
+from localdev import command_parser
 from localdev.invoke import load_env_vars, load_functions
 from localdev.stack import PROCESS_ENVIRONMENT
 from localdev.template import PROJECT_ROOT
@@ -76,7 +75,7 @@ def render(schema: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=cli_description(__doc__))
+    parser = command_parser("localdev.openapi", __doc__)
     parser.add_argument("--check", action="store_true", help="fail if openapi.json differs from the handlers")
     args = parser.parse_args()
     rendered = render(generate())

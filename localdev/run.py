@@ -1,17 +1,16 @@
-"""`make run`: the emulator, moto and the API front on 127.0.0.1, until Ctrl-C."""
+"""`make run`: the emulator, moto and the API front on 127.0.0.1, until Ctrl-C. It records
+where they listen in build/local-stack.json, where every other local command finds them.
 
-import argparse
+Options go through RUN_ARGS, e.g. make run RUN_ARGS="--users 1000 --port 3100".
+"""
+
 import logging
 import os
-import signal
 import socket
-from types import FrameType
+import warnings
 
-from localdev import cli_description
+from localdev import command_parser, run_interruptibly
 from localdev.directory import add_directory_options
-from localdev.front import CallerKey, LocalApi, front_server
-from localdev.invoke import load_functions
-from localdev.stack import local_stack
 
 
 def port_is_free(port: int) -> bool:
@@ -23,17 +22,15 @@ def port_is_free(port: int) -> bool:
         return True
 
 
-def _stop(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=cli_description(__doc__))
+    parser = command_parser("localdev.run", __doc__)
     parser.add_argument("--port", type=int, default=3000, help="API front port")
     parser.add_argument("--finspace-port", type=int, default=9010, help="FinSpace emulator port")
-    parser.add_argument("--moto-port", type=int, default=9020, help="moto (DynamoDB and S3) port")
+    parser.add_argument("--moto-port", type=int, default=9020, help="moto (DynamoDB, S3 and KMS) port")
     add_directory_options(parser)
     parser.add_argument(
+        # The emulator's name for it; --enforce-credentials is the name it had before.
+        "--enforce-issued-credentials",
         "--enforce-credentials",
         action="store_true",
         help="FinSpace credential exchange on: the emulator accepts only keys it issued",
@@ -42,6 +39,12 @@ def main() -> None:
         "--no-auth",
         action="store_true",
         help="serve unsigned requests too (API Gateway's AWS_IAM check off); never what AWS does",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="WARNING",
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        help="the functions' own log level; INFO adds each request's JSON log line and metrics (EMF), as in Lambda",
     )
     args = parser.parse_args()
     for name, port, option in (
@@ -55,6 +58,12 @@ def main() -> None:
                 f"Port {port} ({name}) is in use, perhaps by another `make run`: stop it, or move {name} "
                 f'with RUN_ARGS="{option} <port>".\n',
             )
+    # Imported here, after Ctrl-C is ours: an interrupted start-up then ends in one line.
+    from localdev.front import CallerKey, LocalApi, front_server
+    from localdev.invoke import load_functions
+    from localdev.running import record_path, shown_path
+    from localdev.stack import local_stack, recorded
+
     # Read before the stack sets the functions' own (role) credentials in this process.
     from_shell = "AWS_SECRET_ACCESS_KEY" in os.environ
     caller_key = CallerKey(
@@ -62,20 +71,24 @@ def main() -> None:
         os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"),
         os.environ.get("AWS_REGION", "us-east-1"),
     )
+    # One short line per request from the front; no server lines of moto or the emulator,
+    # and no warning that an error path published no metric.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    # Ctrl-C, and `kill` from a supervisor, both end in the same clean shutdown.
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
 
     with local_stack(
         user_count=args.users, seed=args.seed, finspace_port=args.finspace_port, moto_port=args.moto_port
     ) as stack:
         env_vars = stack.env_vars
-        if args.enforce_credentials:
+        env_vars["Parameters"]["POWERTOOLS_LOG_LEVEL"] = args.log_level
+        if args.log_level not in ("DEBUG", "INFO"):
+            # Nor each request's metric blob (EMF); --log-level INFO shows both, as Lambda logs them.
+            os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
+        if args.enforce_issued_credentials:
             stack.emulator.enforce_issued_credentials = True
             env_vars["Parameters"]["FINSPACE_ENVIRONMENT_ID"] = "local-environment"
         front = LocalApi(load_functions(env_vars), None if args.no_auth else caller_key)
-        api = front_server(front, args.port)
+        api = front_server(front, args.port, access_log=True)
         base = f"http://127.0.0.1:{args.port}"
         first_user = stack.emulator.directory.user_at(0)["userId"]
         if args.no_auth:
@@ -94,12 +107,15 @@ def main() -> None:
                 "(this shell's AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, else testing/testing).\n"
                 "Unsigned or badly signed requests get 403 forbidden; --no-auth turns the check off.\n"
             )
-        print(
-            f"""
+        with recorded(stack, base):
+            print(
+                f"""
 finspace-users is running locally ({args.users} seeded users, seed {args.seed}):
   API front          {base}
   FinSpace emulator  {stack.finspace_url}
   moto (DynamoDB/S3) {stack.moto_url}
+(recorded in {shown_path(record_path())}, where make snapshot, make changes
+and make invoke INVOKE_ARGS=--running find them)
 
 {auth_banner}
 Try:
@@ -110,15 +126,12 @@ Try:
 
 Ctrl-C stops everything.
 """,
-            flush=True,
-        )
-        try:
+                flush=True,
+            )
+            # Returns at Ctrl-C (werkzeug's serve_forever swallows the KeyboardInterrupt).
             api.serve_forever()
-        except KeyboardInterrupt:
-            print("\nStopping.", flush=True)
-        finally:
-            api.server_close()
+            raise KeyboardInterrupt
 
 
 if __name__ == "__main__":
-    main()
+    run_interruptibly(main, "Stopped: the local stack is down.")

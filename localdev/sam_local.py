@@ -10,7 +10,6 @@ It brings its own engine and image where it can (localdev/containers.py), prints
 same commands.
 """
 
-import argparse
 import contextlib
 import json
 import os
@@ -23,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from localdev import cli_description
+from localdev import DefaultsHelpFormatter, command_parser, run_interruptibly
 from localdev.containers import (
     CONTAINERS_DIR,
     EngineUnavailableError,
@@ -122,12 +121,16 @@ def sam_local(user_count: int = 50) -> Iterator[SamLocal]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=cli_description(__doc__))
+    parser = command_parser("localdev.sam_local", __doc__)
     verbs = parser.add_subparsers(dest="verb", required=True, help="what to run in containers")
-    invoke = verbs.add_parser("invoke", help="invoke one function with one event, like make invoke")
+    invoke = verbs.add_parser(
+        "invoke", formatter_class=DefaultsHelpFormatter, help="invoke one function with one event, like make invoke"
+    )
     invoke.add_argument("function", choices=sorted(functions()), help="logical id in template.yaml")
     invoke.add_argument("event", type=Path, help="event JSON file, e.g. events/get_user.json")
-    api = verbs.add_parser("start-api", help="SAM's local API on 127.0.0.1 until Ctrl-C")
+    api = verbs.add_parser(
+        "start-api", formatter_class=DefaultsHelpFormatter, help="SAM's local API on 127.0.0.1 until Ctrl-C"
+    )
     api.add_argument("--port", type=int, default=3001, help="port of SAM's local API")
     parser.add_argument("--users", type=int, default=50, help="seeded FinSpace users")
     args = parser.parse_args()
@@ -155,4 +158,4 @@ def serve_api(local: SamLocal, port: int) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_interruptibly(main, "Stopped: sam local, its containers and the stack are down.")

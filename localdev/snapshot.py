@@ -1,10 +1,11 @@
 """`make snapshot`: take an access-review snapshot against the local stack, with a
 progress bar, and show its summary. Its metrics stay silent unless --metrics names a file.
 
-Uses the stack of a running `make run` when there is one, else starts its own.
+It uses the running `make run` stack that build/local-stack.json records, whatever its
+ports. With none, it says so and snapshots a throwaway stack of its own, which goes away
+with the snapshot when it ends.
 """
 
-import argparse
 import contextlib
 import json
 import logging
@@ -20,55 +21,62 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import requests
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from localdev import command_parser, run_interruptibly
+from localdev.running import NoRunningStackError, RunningStack, running_stack
 
-from localdev import cli_description
-from localdev.invoke import LocalFunction, load_env_vars
-from localdev.stack import PROCESS_ENVIRONMENT, local_stack
-from localdev.template import functions
-
-RUNNING_FINSPACE = "http://127.0.0.1:9010"
-RUNNING_MOTO = "http://127.0.0.1:9020"
 PAGE_SIZE = 100
+DEFAULT_USERS = 1000
+DEFAULT_SEED = 42
 
 
-def _running_stack_answers() -> bool:
+def running_or_none() -> tuple[RunningStack | None, str]:
+    """The running stack, or None and why there is none."""
     try:
-        return requests.get(f"{RUNNING_FINSPACE}/_emulator/directory", timeout=1).ok
-    except requests.ConnectionError:
-        return False
+        return running_stack(), ""
+    except NoRunningStackError as none:
+        return None, str(none)
 
 
 @contextmanager
-def _stack(users: int, seed: int) -> Iterator[tuple[dict[str, Any], Callable[[], dict[str, Any]], str]]:
+def _stack(
+    running: RunningStack | None, users: int, seed: int
+) -> Iterator[tuple[dict[str, Any], Callable[[], dict[str, Any]], str]]:
     """(env-vars, a function reading the emulator's call counts and size, a label)."""
-    if _running_stack_answers():
-        os.environ.update(PROCESS_ENVIRONMENT)
-        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = os.environ["AWS_ENDPOINT_URL_S3"] = RUNNING_MOTO
+    import requests
+
+    from localdev.invoke import load_env_vars
+    from localdev.stack import local_stack
+
+    if running is not None:
+        os.environ.update(running.process_environment)
 
         def remote_state() -> dict[str, Any]:
-            calls = requests.get(f"{RUNNING_FINSPACE}/_emulator/calls", timeout=5).json()
-            directory = requests.get(f"{RUNNING_FINSPACE}/_emulator/directory", timeout=5).json()
+            calls = requests.get(f"{running.finspace_url}/_emulator/calls", timeout=5).json()
+            directory = requests.get(f"{running.finspace_url}/_emulator/directory", timeout=5).json()
             return {"ListUsers": calls.get("ListUsers", 0), "userCount": directory["userCount"]}
 
-        yield load_env_vars(), remote_state, "the running `make run` stack"
+        yield running.env_vars(load_env_vars()), remote_state, f"the running `make run` stack ({running.finspace_url})"
         return
     with local_stack(user_count=users, seed=seed, finspace_port=0, moto_port=0) as stack:
 
         def local_state() -> dict[str, Any]:
             return {"ListUsers": stack.emulator.calls["ListUsers"], "userCount": len(stack.emulator.directory)}
 
-        yield stack.env_vars, local_state, f"a stack of its own ({users} users)"
+        yield stack.env_vars, local_state, f"a throwaway stack of its own ({users} users)"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=cli_description(__doc__))
+    parser = command_parser("localdev.snapshot", __doc__)
     parser.add_argument(
-        "--users", type=int, help="seeded users of the stack it starts (default 1000); not with a running stack"
+        "--users",
+        type=int,
+        help=f"seeded users of the throwaway stack it starts (default {DEFAULT_USERS}); not with a running stack",
     )
-    parser.add_argument("--seed", type=int, help="seed of the stack it starts (default 42); not with a running stack")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        help=f"seed of the throwaway stack it starts (default {DEFAULT_SEED}); not with a running one",
+    )
     parser.add_argument(
         "--scheduled-time",
         default=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:00Z"),
@@ -78,11 +86,18 @@ def main() -> None:
         "--metrics", type=Path, help="write the snapshot's metrics (CloudWatch EMF lines) to this file; else none"
     )
     args = parser.parse_args()
-    if _running_stack_answers() and (args.users is not None or args.seed is not None):
+    running, why_none = running_or_none()
+    if running is not None and (args.users is not None or args.seed is not None):
         parser.error(
-            "--users and --seed shape a stack that make snapshot starts itself, but a `make run` stack is "
-            "running on 127.0.0.1:9010 and would be snapshotted as it is. Stop it, or drop those options."
+            "--users and --seed shape a throwaway stack that make snapshot starts itself, but a `make run` stack "
+            f"is running ({running.finspace_url}) and would be snapshotted as it is. Stop it, or drop those options."
         )
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from localdev.invoke import LocalFunction
+    from localdev.template import functions
+
     # The progress bar and the summary are the output: no request or metric lines. The
     # function prints its metrics (EMF) on stdout, so the console keeps the terminal while
     # stdout goes to --metrics or nowhere.
@@ -92,11 +107,17 @@ def main() -> None:
         os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
     warnings.filterwarnings("ignore", message="No application metrics to publish")
 
-    users, seed = 1000 if args.users is None else args.users, 42 if args.seed is None else args.seed
+    users = DEFAULT_USERS if args.users is None else args.users
+    seed = DEFAULT_SEED if args.seed is None else args.seed
+    if running is None:
+        console.print(
+            f"{why_none[:1].upper()}{why_none[1:]}: snapshotting a throwaway stack of its own "
+            f"({users} users, seed {seed}); the snapshot goes away with it. Start `make run` to keep snapshots."
+        )
     with (
         (args.metrics or Path(os.devnull)).open("w") as metrics_sink,
         contextlib.redirect_stdout(metrics_sink),
-        _stack(users, seed) as (env_vars, state, label),
+        _stack(running, users, seed) as (env_vars, state, label),
     ):
         env_vars["Parameters"]["POWERTOOLS_LOG_LEVEL"] = "WARNING"
         console.print(f"Snapshot of tick {args.scheduled_time} against {label}")
@@ -111,7 +132,8 @@ def main() -> None:
             except Exception as error:  # shown to the user below
                 outcome["error"] = error
 
-        worker = threading.Thread(target=run)
+        # A daemon: Ctrl-C ends the command at once, even while the walk still retries.
+        worker = threading.Thread(target=run, daemon=True)
         columns = (TextColumn("pages"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=console, transient=False) as progress:
             task = progress.add_task("pages", total=pages)
@@ -132,4 +154,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_interruptibly(main, "Interrupted: the snapshot was not finished.")

@@ -1,9 +1,12 @@
 """Every answer of the local front is an RFC 9457 problem with no-store, including the
 ones its HTTP server gives before any function runs (it reads request lines of up to
-65,536 bytes)."""
+65,536 bytes): each a real HTTP/1.1 response, with a status line, and a problem whose
+type and title are its status's."""
 
 import json
+import re
 import socket
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,6 +26,7 @@ def raw_exchange(api_url: str, request: bytes) -> tuple[int, dict[str, str], dic
             received += chunk
     head, _, body = received.partition(b"\r\n\r\n")
     status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    assert re.fullmatch(r"HTTP/1\.[01] \d{3} .+", status_line), received[:300]
     headers = {name.lower(): value.strip() for name, _, value in (line.partition(":") for line in header_lines)}
     return int(status_line.split()[1]), headers, json.loads(body)
 
@@ -33,6 +37,7 @@ def check_problem(status: int, headers: dict[str, str], body: dict[str, Any], sl
     assert set(body) == PROBLEM_FIELDS
     assert body["status"] == status
     assert body["type"] == f"urn:finspace-users:problem:{slug}"
+    assert body["title"] == HTTPStatus(status).phrase
     assert body["requestId"]
 
 
@@ -60,6 +65,25 @@ def test_malformed_request_line_is_a_400_problem(api_url: str) -> None:
 
     assert status == 400
     check_problem(status, headers, body, "bad-request")
+
+
+@pytest.mark.parametrize(
+    "request_line",
+    [b"GET /users", b"POST /users", b"GET", b"GET /users HTTP/1.1 extra"],
+    ids=["two-part GET (HTTP/0.9)", "two-part POST", "one part", "four parts"],
+)
+def test_request_line_of_the_wrong_shape_is_a_400_problem_with_a_status_line(api_url: str, request_line: bytes) -> None:
+    status, headers, body = raw_exchange(api_url, request_line + b"\r\n\r\n")
+
+    assert status == 400
+    check_problem(status, headers, body, "bad-request")
+
+
+def test_unknown_http_version_is_a_505_problem(api_url: str) -> None:
+    status, headers, body = raw_exchange(api_url, b"GET /users HTTP/9.9\r\nHost: x\r\n\r\n")
+
+    assert status == 505
+    check_problem(status, headers, body, "http-version-not-supported")
 
 
 def test_too_many_headers_is_a_431_problem(api_url: str) -> None:

@@ -7,12 +7,15 @@ import importlib
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from localdev.template import PROJECT_ROOT, functions
+from tests.integration.local_commands import MakeRun, new_user_environment
 
 CLIS = [
     "localdev.run",
@@ -22,8 +25,12 @@ CLIS = [
     "localdev.emulator",
     "localdev.openapi",
     "localdev.sam_local",
+    "localdev.running",
     "benchmarks.run",
+    "benchmarks.instructions",
 ]
+# Named as users type them, not as run.py; benchmarks.run is not one of ours to rename.
+OUR_CLIS = [module for module in CLIS if module != "benchmarks.run"]
 
 
 def run_module(*arguments: str) -> subprocess.CompletedProcess[str]:
@@ -52,7 +59,9 @@ def test_invoke_prints_the_result_and_only_the_functions_own_log_lines() -> None
 
     assert completed.returncode == 0, completed.stderr
     assert json.loads(completed.stdout)["statusCode"] == 200
-    log_lines = [json.loads(line) for line in completed.stderr.splitlines()]
+    says_throwaway, *function_lines = completed.stderr.splitlines()
+    assert says_throwaway.startswith("A throwaway stack of its own (50 users) for this call, gone with it")
+    log_lines = [json.loads(line) for line in function_lines]
     requests_logged = [line for line in log_lines if line.get("message") == "request"]
     assert len(requests_logged) == 1
     assert requests_logged[0]["function_memory_size"] == functions()["GetUserFunction"].memory_size_mb == 1024
@@ -65,6 +74,58 @@ def test_invoke_with_a_missing_event_file_says_so_in_one_line() -> None:
     assert completed.returncode == 2
     assert "Traceback" not in completed.stderr
     assert "cannot read the event events/no-such-event.json" in completed.stderr.splitlines()[-1]
+
+
+def test_invoke_running_finds_make_run_on_its_ports_with_no_aws_region_in_the_shell(tmp_path: Path) -> None:
+    environment = new_user_environment(tmp_path / "local-stack.json")
+    make_run = MakeRun(environment)
+    try:
+        completed = subprocess.run(  # noqa: S603 - our own module, as a user runs it
+            [sys.executable, "-m", "localdev.invoke", "GetUserFunction", "events/get_user.json", "--running"],
+            cwd=PROJECT_ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        calls = requests.get(f"http://127.0.0.1:{make_run.finspace_port}/_emulator/calls", timeout=30).json()
+    finally:
+        make_run.stop()
+
+    assert "AWS_REGION" not in environment
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads(completed.stdout)["statusCode"] == 200, completed.stdout
+    assert calls["GetUser"] >= 1  # make run's emulator, on its non-default port
+
+
+def test_invoke_running_with_no_stack_says_so_in_one_line(tmp_path: Path) -> None:
+    environment = new_user_environment(tmp_path / "local-stack.json")
+    completed = subprocess.run(  # noqa: S603 - our own module
+        [sys.executable, "-m", "localdev.invoke", "GetUserFunction", "events/get_user.json", "--running"],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert completed.returncode == 1
+    assert completed.stdout == ""
+    assert len(completed.stderr.strip().splitlines()) == 1
+    assert "no `make run` stack is running" in completed.stderr
+
+
+def test_benchmarks_instructions_help_answers_at_once_and_runs_nothing() -> None:
+    started = time.monotonic()
+    completed = run_module("benchmarks.instructions", "--help")
+
+    assert completed.returncode == 0, completed.stderr
+    assert time.monotonic() - started < 20
+    assert completed.stdout.startswith("usage: python -m benchmarks.instructions")
+    assert "valgrind" in completed.stdout
+    assert "…" not in completed.stdout  # no benchmark ran
 
 
 class _ParserCapturedError(Exception):
@@ -90,6 +151,31 @@ def parsers_within(parser: argparse.ArgumentParser) -> list[argparse.ArgumentPar
         for subparser in action.choices.values()
     ]
     return [parser, *nested]
+
+
+@pytest.mark.parametrize("module_name", OUR_CLIS)
+def test_usage_names_the_command_as_typed_and_help_shows_the_defaults(
+    module_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parser = parser_of(module_name, monkeypatch)
+
+    assert parser.prog == f"python -m {module_name}"
+    for each in parsers_within(parser):
+        shown = each.format_help()
+        for action in each._actions:
+            if action.option_strings and action.default not in (None, False, argparse.SUPPRESS):
+                if "default" in (action.help or ""):
+                    continue  # says it in words, as "(default: this minute)"
+                assert f"(default: {action.default})" in shown, (
+                    f"{module_name}: {action.option_strings} hides its default"
+                )
+
+
+def test_make_run_and_the_emulator_name_the_credential_option_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    def options(module_name: str) -> set[str]:
+        return {name for action in parser_of(module_name, monkeypatch)._actions for name in action.option_strings}
+
+    assert "--enforce-issued-credentials" in options("localdev.run") & options("localdev.emulator")
 
 
 @pytest.mark.parametrize("module_name", CLIS)

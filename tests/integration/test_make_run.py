@@ -5,6 +5,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from localdev.running import RECORD_VARIABLE
 from localdev.sigv4 import SigV4Signer
 from localdev.stack import free_port
 from localdev.template import PROJECT_ROOT
@@ -29,8 +31,10 @@ class RunningStack:
         self.api_port, self.finspace_port, self.moto_port = free_port(), free_port(), free_port()
         command = [sys.executable, "-m", "localdev.run", "--port", str(self.api_port)]
         command += ["--finspace-port", str(self.finspace_port), "--moto-port", str(self.moto_port), *options]
-        # A user's shell with no AWS settings: the front then accepts testing/testing.
+        # A user's shell with no AWS settings: the front then accepts testing/testing. Its
+        # record goes to a file of its own, never this checkout's build/local-stack.json.
         environment = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+        environment[RECORD_VARIABLE] = os.path.join(tempfile.mkdtemp(), "local-stack.json")
         self.process = subprocess.Popen(  # noqa: S603 - our own module
             command, cwd=PROJECT_ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
@@ -43,7 +47,13 @@ class RunningStack:
                 raise RuntimeError(f"make run did not start:\n{self.banner}")
             self.banner += line
         # Keep reading its log lines, so that a full pipe never blocks the server.
-        threading.Thread(target=self.process.stdout.read, daemon=True).start()
+        self.log: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.log.append(line)
 
     @property
     def api(self) -> str:
@@ -65,6 +75,21 @@ def first_user(running: RunningStack) -> str:
     page = requests.get(f"{running.api}/users?maxResults=1", auth=CALLER_AUTH, timeout=30).json()
     user_id: str = page["users"][0]["userId"]
     return user_id
+
+
+def test_each_request_is_one_short_log_line_and_no_metric_or_warning_noise(running: RunningStack) -> None:
+    logged_before = len(running.log)
+    for path in ("/users?maxResults=2", "/users/no-such-user", "/users?maxResults=500"):
+        requests.get(f"{running.api}{path}", auth=CALLER_AUTH, timeout=30)
+    time.sleep(0.5)
+
+    lines = running.log[logged_before:]
+    assert [line.split()[:3] for line in lines] == [
+        ["GET", "/users?maxResults=2", "200"],
+        ["GET", "/users/no-such-user", "404"],
+        ["GET", "/users?maxResults=500", "400"],
+    ], lines
+    assert all(len(line) < 120 for line in lines)
 
 
 def test_banner_says_how_to_sign(running: RunningStack) -> None:

@@ -1,17 +1,19 @@
 """The commands of the README's "Local development" table run as written, from a new
-user's shell: no virtual environment active, no .venv/bin on PATH."""
+user's shell: no virtual environment active, no .venv/bin on PATH, and no `make run`
+stack (a record of the test's own, absent), so each that would use one starts its own."""
 
 import json
-import os
 import re
 import subprocess
-import sys
+import tempfile
+import uuid
 from pathlib import Path
 
 import pytest
 
 from localdev.stack import free_port
 from localdev.template import PROJECT_ROOT
+from tests.integration import local_commands
 
 README = (PROJECT_ROOT / "README.md").read_text()
 # Commands this suite does not run, and why: each is covered elsewhere, or is this suite.
@@ -25,7 +27,7 @@ NOT_RUN_HERE = {
     "make bench-instructions": "minutes under valgrind: run by hand",
     "make sam-invoke": "tests/containers runs the same sam local commands",
     "make sam-api": "tests/containers runs the same sam local commands",
-    "make changes": "reads a running make run stack: test_changes.py runs its walkthrough and its module",
+    "make changes": "reads a running make run stack: test_readme_runner.py runs it against one on other ports",
 }
 SERVERS = {".venv/bin/python -m localdev.emulator --users 1000": "FinSpace Data emulator with 1000 users on"}
 
@@ -38,12 +40,7 @@ def table_commands() -> list[str]:
 
 
 def new_user_environment() -> dict[str, str]:
-    venv_bin = str(Path(sys.executable).parent)
-    path = os.pathsep.join(part for part in os.environ["PATH"].split(os.pathsep) if part != venv_bin)
-    return {
-        **{name: value for name, value in os.environ.items() if name != "VIRTUAL_ENV" and not name.startswith("AWS_")},
-        "PATH": path,
-    }
+    return local_commands.new_user_environment(Path(tempfile.gettempdir()) / f"no-stack-{uuid.uuid4()}.json")
 
 
 def test_every_command_of_the_table_is_run_here_or_says_why_not() -> None:
