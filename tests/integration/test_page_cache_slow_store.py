@@ -20,7 +20,7 @@ from localdev.invoke import LocalFunction
 from localdev.stack import LOCAL_TABLE_NAME, LocalStack
 from localdev.template import load_template
 from tests.helpers import CALLER_AUTH
-from tests.integration.slow_dynamodb import SlowDynamoDB
+from tests.integration.dynamodb_proxy import DynamoDBProxy
 
 # page_cache.py: a put, the one repeat Powertools may make of it, and two reads while
 # another request writes the page (or a save or delete when this one does).
@@ -46,7 +46,7 @@ REQUEST_WORST_CASE_SECONDS = STORE_CALLS_AT_MOST * STORE_CALL_SECONDS + sum(IN_P
 @pytest.fixture
 def slow_store(
     stack: LocalStack, stack_functions: dict[str, LocalFunction], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[SlowDynamoDB]:
+) -> Iterator[DynamoDBProxy]:
     """ListUsersFunction's DynamoDB calls go through a proxy that answers late on demand."""
     table = boto3.resource("dynamodb", endpoint_url=stack.moto_url).Table(LOCAL_TABLE_NAME)
     for item in table.scan()["Items"]:
@@ -56,7 +56,7 @@ def slow_store(
     # invoke() copies the function's environment into the process: restore both.
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", os.environ["AWS_ENDPOINT_URL_DYNAMODB"])
     # Late enough to overrun the store's read timeout, so that the client gives up.
-    proxy = SlowDynamoDB(stack.moto_url, late_by_seconds=STORE_CONFIG.read_timeout + 0.5)
+    proxy = DynamoDBProxy(stack.moto_url, late_by_seconds=STORE_CONFIG.read_timeout + 0.5)
     try:
         with proxy.serving() as proxy_url:
             list_users.environment["AWS_ENDPOINT_URL_DYNAMODB"] = proxy_url
@@ -73,7 +73,7 @@ def finspace_attempts(stack: LocalStack) -> int:
     return stack.emulator.calls["ListUsers"]
 
 
-def timed_request(api_url: str, stack: LocalStack, store: SlowDynamoDB, **params: Any) -> dict[str, Any]:
+def timed_request(api_url: str, stack: LocalStack, store: DynamoDBProxy, **params: Any) -> dict[str, Any]:
     """One GET /users, and what it cost: store calls, FinSpace attempts, seconds."""
     store_before, finspace_before, started = store.total_calls(), finspace_attempts(stack), time.monotonic()
     response = requests.get(f"{api_url}/users", params=params, timeout=60, auth=CALLER_AUTH)
@@ -101,9 +101,9 @@ def test_the_worst_case_fits_the_function_timeout() -> None:
 
 
 def test_a_slow_first_put_costs_few_store_calls_then_and_for_the_next_request(
-    api_url: str, stack: LocalStack, slow_store: SlowDynamoDB
+    api_url: str, stack: LocalStack, slow_store: DynamoDBProxy
 ) -> None:
-    slow_store.late["PutItem"] = 1  # the put lands; its answer comes after the read timeout
+    slow_store.misbehave("PutItem", 1, "late")  # the put lands; its answer comes after the read timeout
 
     first = timed_request(api_url, stack, slow_store, maxResults=5)
     second = timed_request(api_url, stack, slow_store, maxResults=5)  # finds the record still in progress
@@ -125,10 +125,10 @@ def test_a_slow_first_put_costs_few_store_calls_then_and_for_the_next_request(
 
 
 def test_finspace_failing_then_a_slow_delete_calls_finspace_once(
-    api_url: str, stack: LocalStack, slow_store: SlowDynamoDB
+    api_url: str, stack: LocalStack, slow_store: DynamoDBProxy
 ) -> None:
     stack.emulator.inject(fail_list_at_offset=0)  # every first-page call answers 500
-    slow_store.late["DeleteItem"] = 99
+    slow_store.misbehave("DeleteItem", 99, "late")
 
     cost = timed_request(api_url, stack, slow_store, maxResults=5)
 
@@ -140,10 +140,10 @@ def test_finspace_failing_then_a_slow_delete_calls_finspace_once(
 
 
 def test_finspace_timing_out_then_a_slow_delete_stays_inside_the_budget(
-    api_url: str, stack: LocalStack, slow_store: SlowDynamoDB
+    api_url: str, stack: LocalStack, slow_store: DynamoDBProxy
 ) -> None:
     stack.emulator.inject(latency_seconds=CLIENT_CONFIG.read_timeout + 0.5)  # every attempt times out
-    slow_store.late["DeleteItem"] = 99
+    slow_store.misbehave("DeleteItem", 99, "late")
 
     cost = timed_request(api_url, stack, slow_store, maxResults=5)
 
@@ -155,9 +155,9 @@ def test_finspace_timing_out_then_a_slow_delete_stays_inside_the_budget(
 
 
 def test_a_slow_save_serves_the_page_without_asking_finspace_again(
-    api_url: str, stack: LocalStack, slow_store: SlowDynamoDB
+    api_url: str, stack: LocalStack, slow_store: DynamoDBProxy
 ) -> None:
-    slow_store.late["UpdateItem"] = 99
+    slow_store.misbehave("UpdateItem", 99, "late")
 
     cost = timed_request(api_url, stack, slow_store, maxResults=5)
 

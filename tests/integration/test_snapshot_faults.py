@@ -23,7 +23,7 @@ from finspace_users import snapshot
 from finspace_users.snapshot_objects import s3_client
 from localdev.directory import SeededDirectory
 from localdev.stack import LocalStack
-from tests.integration.failing_dynamodb import FailingDynamoDB
+from tests.integration.dynamodb_proxy import DynamoDBProxy
 from tests.integration.history import History, use_directory
 
 USERS = 250  # three pages: a walk can fail on the second
@@ -60,16 +60,16 @@ def directory(stack: LocalStack) -> Iterator[SeededDirectory]:
 
 
 @pytest.fixture
-def dynamodb(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[FailingDynamoDB]:
+def dynamodb(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[DynamoDBProxy]:
     monkeypatch.setattr(snapshot, "RECORD_RETRY_SECONDS", 0.05)
     monkeypatch.setattr(snapshot, "STOP_BEFORE_END_SECONDS", 0.05)  # far less than RETRY_DELAYS[0], as 10 s is than 60
-    proxy = FailingDynamoDB(stack.moto_url)
+    proxy = DynamoDBProxy(stack.moto_url)
     with proxy.serving():
         yield proxy
 
 
 @pytest.fixture
-def history(stack: LocalStack, directory: SeededDirectory, dynamodb: FailingDynamoDB) -> History:
+def history(stack: LocalStack, directory: SeededDirectory, dynamodb: DynamoDBProxy) -> History:
     return History(stack, dynamodb_url=dynamodb.url, timeout_seconds=TIMEOUT_SECONDS)
 
 
@@ -104,7 +104,7 @@ def assert_complete(history: History, delivery: Delivery, directory: SeededDirec
 def test_a_record_failing_for_a_moment_costs_no_delivery(
     history: History,
     directory: SeededDirectory,
-    dynamodb: FailingDynamoDB,
+    dynamodb: DynamoDBProxy,
     stack: LocalStack,
     monkeypatch: pytest.MonkeyPatch,
     operation: str,
@@ -116,12 +116,12 @@ def test_a_record_failing_for_a_moment_costs_no_delivery(
     snapshot is complete whatever its record says."""
     if patience == "exhausted":
         impatient_store(monkeypatch)
-    dynamodb.fail(operation, times, how)
+    dynamodb.misbehave(operation, times, how)
     calls = stack.emulator.calls["ListUsers"]
 
     delivery = Delivery(history)
 
-    assert dynamodb.failed[operation] == min(times, dynamodb.calls[operation])  # it did fail, as often as asked
+    assert dynamodb.misbehaved[operation] == min(times, dynamodb.calls[operation])  # it did fail, as often as asked
     assert delivery.errors == []
     assert_complete(history, delivery, directory)
     assert stack.emulator.calls["ListUsers"] == calls + 3  # one walk
@@ -130,12 +130,12 @@ def test_a_record_failing_for_a_moment_costs_no_delivery(
 
 
 def test_an_in_progress_put_that_landed_but_answered_500_only_delays_the_tick(
-    history: History, directory: SeededDirectory, dynamodb: FailingDynamoDB, stack: LocalStack
+    history: History, directory: SeededDirectory, dynamodb: DynamoDBProxy, stack: LocalStack
 ) -> None:
     """botocore's retry of that put finds the record in progress, its own: the first
     invocation cannot tell it from another delivery's sweep, so it outlasts it and fails;
     Lambda's retry finds the tick free."""
-    dynamodb.fail("PutItem", 1, "lose")
+    dynamodb.misbehave("PutItem", 1, "lose")
     calls = stack.emulator.calls["ListUsers"]
 
     delivery = Delivery(history)
@@ -149,7 +149,7 @@ def test_an_in_progress_put_that_landed_but_answered_500_only_delays_the_tick(
 def test_a_failed_walk_whose_record_delete_fails_is_retried_in_full(
     history: History,
     directory: SeededDirectory,
-    dynamodb: FailingDynamoDB,
+    dynamodb: DynamoDBProxy,
     stack: LocalStack,
     monkeypatch: pytest.MonkeyPatch,
     times: int,
@@ -161,11 +161,11 @@ def test_a_failed_walk_whose_record_delete_fails_is_retried_in_full(
         impatient_store(monkeypatch)
     stack.emulator.faults.fail_list_at_offset = 100
     stack.emulator.faults.fail_list_with = "AccessDeniedException"
-    dynamodb.fail("DeleteItem", times)
+    dynamodb.misbehave("DeleteItem", times, "refuse")
 
     delivery = Delivery(history, after_failure=lambda: setattr(stack.emulator.faults, "fail_list_at_offset", None))
 
-    assert dynamodb.failed["DeleteItem"] == times
+    assert dynamodb.misbehaved["DeleteItem"] == times
     assert len(delivery.errors) == 1
     assert isinstance(delivery.errors[0], ClientError)  # FinSpace's error, the cause, is what the failure says
     assert "AccessDenied" in str(delivery.errors[0])
