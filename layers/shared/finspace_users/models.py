@@ -165,8 +165,8 @@ PAGE_RESPONSES = documented_responses(
             "X-Cache": {
                 "description": "hit: replayed from the page cache; miss: fetched from FinSpace and "
                 "recorded; waited: replayed once an identical request in progress had recorded it; "
-                "bypass: fetched from FinSpace after that request took too long. Absent when the "
-                "cache is off.",
+                "bypass: fetched from FinSpace after that request took too long, or because the "
+                "page's record is not one the cache wrote. Absent when the cache is off or unavailable.",
                 "schema": {"type": "string", "enum": ["hit", "miss", "waited", "bypass"]},
             },
         },
