@@ -14,8 +14,10 @@ import os
 import py_compile
 import shutil
 import stat
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ from localdev.template import PROJECT_ROOT
 
 ARTIFACTS_DIR = PROJECT_ROOT / "build" / "bench" / "artifacts"
 OUR_BUILD = PROJECT_ROOT / ".aws-sam" / "build-x86_64"
+OUR_ARM64_BUILD = PROJECT_ROOT / ".aws-sam" / "build"
 BARE_BUILD = PROJECT_ROOT / "build" / "bench" / "bare-build"
 SAM_PYTHON = PROJECT_ROOT / ".venv-sam" / "bin" / "python"
 # Lambda's interpreter has no site-packages of ours: the base interpreter under -S.
@@ -130,3 +133,50 @@ def deploy(
                 shutil.rmtree(cache)
     _read_only(root)
     return deployment
+
+
+@dataclass(frozen=True)
+class ArtifactSize:
+    """What Lambda downloads and unpacks for one function or layer."""
+
+    zipped_bytes: int
+    unpacked_bytes: int
+    unpack_ms: list[float]
+
+    @property
+    def unpack_ms_median(self) -> float:
+        return statistics.median(self.unpack_ms)
+
+
+def unpack_ms(archive: Path) -> float:
+    """Extract the zip as Lambda does, into a fresh folder: wall time in ms. The writes
+    of earlier runs are flushed first, so that none of them is paid for here."""
+    with tempfile.TemporaryDirectory(dir=ARTIFACTS_DIR) as target:
+        os.sync()
+        started = time.perf_counter()
+        extract_as_lambda(archive, Path(target))
+        return (time.perf_counter() - started) * 1000
+
+
+def artifact_sizes(artifacts: dict[str, Path], runs: int) -> dict[str, ArtifactSize]:
+    """Zipped (by SAM's own zipper) and unpacked sizes of each built artifact, and the
+    time to unpack it, every artifact once per run, interleaved so drift hits all alike."""
+    zips_dir = ARTIFACTS_DIR / "size-zips"
+    shutil.rmtree(zips_dir, ignore_errors=True)
+    zips_dir.mkdir(parents=True)
+    try:
+        zips = {name: sam_zip(source, zips_dir / name) for name, source in artifacts.items()}
+        times: dict[str, list[float]] = {name: [] for name in artifacts}
+        for _ in range(runs):
+            for name, archive in zips.items():
+                times[name].append(unpack_ms(archive))
+        return {
+            name: ArtifactSize(
+                zipped_bytes=zips[name].stat().st_size,
+                unpacked_bytes=sum(path.stat().st_size for path in source.rglob("*") if path.is_file()),
+                unpack_ms=times[name],
+            )
+            for name, source in artifacts.items()
+        }
+    finally:
+        shutil.rmtree(zips_dir, ignore_errors=True)

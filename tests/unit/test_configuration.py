@@ -253,7 +253,7 @@ def test_sam_build_itself_compiles_bytecode_for_every_function_and_layer() -> No
         for logical_id, resource in template["Resources"].items()
         if resource["Type"] in {"AWS::Serverless::Function", "AWS::Serverless::LayerVersion"}
     }
-    assert set(built) == {"GetUserFunction", "ListUsersFunction", "DependenciesLayer", "SharedLayer"}
+    assert set(built) == {"GetUserFunction", "ListUsersFunction", "DependenciesLayer", "SharedLayer", "XRayLayer"}
     makefile = (PROJECT_ROOT / "packaging" / "Makefile").read_text()
     for logical_id, metadata in built.items():
         assert (metadata["BuildMethod"], metadata["ContextPath"]) == ("makefile", "packaging"), logical_id
@@ -277,7 +277,14 @@ def test_every_client_shares_one_parse_of_the_endpoint_data(monkeypatch: pytest.
     per client."""
     reads: list[str] = []
     read = JSONFileLoader.load_file
-    monkeypatch.setattr(JSONFileLoader, "load_file", lambda loader, path: reads.append(path) or read(loader, path))
+
+    def recorded(loader: JSONFileLoader, path: str) -> object:
+        loaded = read(loader, path)
+        if loaded is not None:  # the loader tries each search path (AWS_DATA_PATH's first)
+            reads.append(path)
+        return loaded
+
+    monkeypatch.setattr(JSONFileLoader, "load_file", recorded)
     monkeypatch.setenv("FINSPACE_ENDPOINT_URL", "")
     sessions._model_loader.cache_clear()
     sessions.reset_role_session()
