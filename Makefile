@@ -21,14 +21,15 @@ SAM_BUILD_DIR ?= .aws-sam/build
 FUNCTION ?= GetUserFunction
 EVENT ?= events/get_user.json
 
-.PHONY: help install run snapshot changes openapi bench bench-instructions invoke sam-invoke sam-api test lint typecheck pytest unit integration containers validate transform verify scan build build-x86_64 clean
+.PHONY: help install lock run snapshot changes openapi bench bench-instructions invoke sam-invoke sam-api test lint typecheck pytest unit integration containers validate transform verify scan build build-x86_64 clean
 
 help:
 	@echo "make run      the local stack on 127.0.0.1 (API 3000, emulator 9010, moto 9020; RUN_ARGS='--port 3100 ...'); Ctrl-C stops it"
 	@echo "make test     every check: ruff, mypy, sam validate --lint, cfn-lint + checkov, sam build, every pytest suite"
 	@echo "make install  the three venvs (.venv, .venv-sam, .venv-scan); every other target makes those it needs"
+	@echo "make lock     the layers' requirements.lock files (every wheel's SHA-256) from their requirements.txt"
 	@echo "make snapshot [SNAPSHOT_ARGS='--scheduled-time 2026-11-23T02:00:00Z']   an access-review snapshot of the running make run stack (else of a throwaway one)"
-	@echo "make changes  the latest snapshot's change report, of the running make run stack"
+	@echo "make changes [CHANGES_ARGS='--since 2026-11-22']   finspace-users changes: every verified change of the local stack"
 	@echo "make invoke FUNCTION=GetUserFunction EVENT=events/get_user.json [INVOKE_ARGS=--running]   one function, in-process"
 	@echo "make verify [VERIFY_ARGS=...]   finspace-users verify: the local stack's access-review history"
 	@echo "make openapi  regenerate openapi.json from the handlers"
@@ -41,10 +42,14 @@ help:
 	@echo "make sam-api  SAM's local API (sam local start-api) on 127.0.0.1:3001"
 	@echo "make clean    remove the venvs, builds and caches (build/, .aws-sam, __pycache__, test caches)"
 
-$(VENV)/.installed: requirements/dev.txt layers/dependencies/requirements.txt pyproject.toml
+# botocore has no finspace-data model after 1.43.116: packaging/sdk.py extracts it from
+# that wheel (hash-checked) into build/botocore-data, puts that on .venv's AWS_DATA_PATH,
+# and installs botocore 1.43.116 under build/sdk for the test that compares the clients.
+$(VENV)/.installed: requirements/dev.txt layers/dependencies/requirements.txt layers/xray/requirements.txt pyproject.toml packaging/sdk.py packaging/finspace-data-model.txt packaging/finspace-data-model.sha256
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --editable .
+	$(BIN)/python packaging/sdk.py develop $(VENV)
 	touch $@
 
 $(SAM_VENV)/.installed: requirements/sam.txt
@@ -57,16 +62,28 @@ $(SCAN_VENV)/.installed: requirements/scan.txt
 	$(SCAN_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/scan.txt
 	touch $@
 
-install: $(VENV)/.installed $(SAM_VENV)/.installed $(SCAN_VENV)/.installed
+# The same again when build/ was removed but .venv was not.
+DEV_MODEL := build/botocore-data/finspace-data/2020-07-13/service-2.json.gz
+$(DEV_MODEL): | $(VENV)/.installed
+	$(BIN)/python packaging/sdk.py develop $(VENV)
 
-run: $(VENV)/.installed
+install: $(VENV)/.installed $(DEV_MODEL) $(SAM_VENV)/.installed $(SCAN_VENV)/.installed
+
+# The layers install with --require-hashes from these locks; the build refuses a lock
+# that is not of its requirements.txt (packaging/sdk.py check-lock).
+lock: $(VENV)/.installed
+	cd layers/dependencies && $(BIN)/python ../../packaging/sdk.py lock requirements.txt requirements.lock
+	cd layers/xray && $(BIN)/python ../../packaging/sdk.py lock requirements.txt requirements.lock
+
+run: $(VENV)/.installed $(DEV_MODEL)
 	$(BIN)/python -m localdev.run $(RUN_ARGS)
 
-snapshot: $(VENV)/.installed
+snapshot: $(VENV)/.installed $(DEV_MODEL)
 	$(BIN)/python -m localdev.snapshot $(SNAPSHOT_ARGS)
 
-changes: $(VENV)/.installed
-	$(BIN)/python -m localdev.changes $(CHANGES_ARGS)
+# finspace-users changes: every change of the local stack's verified history, the counts first.
+changes: $(VENV)/.installed $(DEV_MODEL)
+	$(BIN)/finspace-users changes $(CHANGES_ARGS)
 
 # The local stack's access-review history: signatures, hashes, chain, versions, age.
 VERIFY_ARGS ?=
@@ -76,8 +93,9 @@ verify: $(VENV)/.installed
 openapi: $(VENV)/.installed
 	$(BIN)/python -m localdev.openapi
 
-# The artifact cold starts need our x86_64 build and the bare baseline's plain `sam build`.
-bench: $(VENV)/.installed build-x86_64
+# The artifact cold starts need our x86_64 build and the bare baseline's plain `sam build`;
+# the artifact sizes, both builds.
+bench: $(VENV)/.installed $(DEV_MODEL) build build-x86_64
 	$(SAM) build --template benchmarks/bare/template.yaml --build-dir build/bench/bare-build --cache-dir build/bench/bare-cache
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
@@ -85,7 +103,7 @@ bench: $(VENV)/.installed build-x86_64
 bench-instructions: $(VENV)/.installed
 	$(BIN)/python -m benchmarks.instructions
 
-invoke: $(VENV)/.installed
+invoke: $(VENV)/.installed $(DEV_MODEL)
 	$(BIN)/python -m localdev.invoke $(FUNCTION) $(EVENT) $(INVOKE_ARGS)
 
 # sam local, in containers, on the x86_64 build (localdev/sam_local.py).
@@ -130,16 +148,16 @@ build-x86_64:
 	$(MAKE) build ARCH=x86_64 SAM_BUILD_DIR=.aws-sam/build-x86_64
 
 # pytest exits 5 when it collects no test: a failure here like any other.
-pytest: $(VENV)/.installed $(SAM_VENV)/.installed
+pytest: $(VENV)/.installed $(DEV_MODEL) $(SAM_VENV)/.installed
 	$(BIN)/pytest
 
-unit: $(VENV)/.installed $(SAM_VENV)/.installed
+unit: $(VENV)/.installed $(DEV_MODEL) $(SAM_VENV)/.installed
 	$(BIN)/pytest -m "not integration and not build and not containers"
 
-integration: $(VENV)/.installed
+integration: $(VENV)/.installed $(DEV_MODEL)
 	$(BIN)/pytest -m integration
 
-containers: build-x86_64
+containers: build-x86_64 $(DEV_MODEL)
 	$(BIN)/pytest -m containers
 
 clean:

@@ -172,10 +172,28 @@ def _local_stack_history() -> History:
             f"no local stack is running ({record_path} is absent): start one with `make run`, "
             "or name the deployed history with --bucket or --stack"
         )
-    record = json.loads(record_path.read_text())
+    try:
+        record = json.loads(record_path.read_text())
+        pid = int(record["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise CannotRunError(f"{record_path} is not a record of a local stack: restart `make run`") from None
+    if not _alive(pid):
+        raise CannotRunError(
+            f"no local stack is running: {record_path} names process {pid}, which has ended: start one with `make run`"
+        )
     for service in ("S3", "KMS"):
         os.environ.setdefault(f"AWS_ENDPOINT_URL_{service}", record["motoUrl"])
     os.environ.setdefault("AWS_DEFAULT_REGION", record["region"])
     for credential in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         os.environ.setdefault(credential, "testing")  # moto's; the local stack has no others
     return BucketHistory(record["bucket"], record["signingKeyId"])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

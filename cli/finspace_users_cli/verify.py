@@ -9,6 +9,7 @@ reported as a note, when the newer one had finished before the late one started.
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -48,6 +49,8 @@ class Report:
     objects: int = 0
     bytes: int = 0
     versions_checked: bool = False
+    # Every summary that could be read, oldest first, findings or not (not in the JSON).
+    summaries: list[Snapshot] = field(default_factory=list, repr=False)
 
     def add(self, tick: str, kind: str, detail: str) -> None:
         self.findings.append(Finding(tick, kind, detail))
@@ -64,11 +67,23 @@ class Report:
         }
 
 
-def verify(history: History, public_key: rsa.RSAPublicKey, max_age: timedelta, now: datetime) -> Report:
+# Which of a snapshot's objects to read and hash: (tick, "users.jsonl") -> bool.
+ObjectFilter = Callable[[str, str], bool]
+
+
+def verify(
+    history: History,
+    public_key: rsa.RSAPublicKey,
+    max_age: timedelta,
+    now: datetime,
+    objects: ObjectFilter | None = None,
+) -> Report:
+    """The whole check. With `objects`, only the objects it selects are read and hashed
+    (the questions read no more than they use); every summary, link and version still is."""
     report = Report(history.name)
     snapshots = []
     for key in sorted(history.summary_keys(), key=lambda key: summary_tick(key) or ""):
-        snapshot = _checked_summary(history, key, public_key, report)
+        snapshot = _checked_summary(history, key, public_key, report, objects)
         if snapshot is not None:
             snapshots.append(snapshot)
     by_key = {snapshot.key: snapshot for snapshot in snapshots}
@@ -77,10 +92,13 @@ def verify(history: History, public_key: rsa.RSAPublicKey, max_age: timedelta, n
     _check_cadence(snapshots, max_age, now, report)
     _check_versions(history, by_key, report)
     report.snapshots = len(snapshots)
+    report.summaries = snapshots
     return report
 
 
-def _checked_summary(history: History, key: str, public_key: rsa.RSAPublicKey, report: Report) -> Snapshot | None:
+def _checked_summary(
+    history: History, key: str, public_key: rsa.RSAPublicKey, report: Report, objects: ObjectFilter | None = None
+) -> Snapshot | None:
     tick = summary_tick(key) or key
     body = history.read(key)
     if body is None:
@@ -104,6 +122,9 @@ def _checked_summary(history: History, key: str, public_key: rsa.RSAPublicKey, r
     prefix = key.rsplit("/", 1)[0] + "/"
     described = [summary.get("usersObject"), (summary.get("changes") or {}).get("changesObject")]
     for described_object in [d for d in described if d is not None]:
+        name = str(described_object.get("key", "")).rsplit("/", 1)[-1] if isinstance(described_object, dict) else ""
+        if objects is not None and not objects(tick, name):
+            continue
         _check_object(history, tick, prefix, described_object, report)
     return snapshot
 

@@ -6,19 +6,18 @@ the test took, and no tick of another test replays."""
 import json
 import re
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from localdev import changes
 from localdev.directory import SeededDirectory
 from localdev.stack import LocalStack
 from localdev.template import PROJECT_ROOT
 from tests.conftest import CapturedLog
 from tests.helpers import CHANGE_METRICS, emitted_metrics
 from tests.integration.history import History, use_directory
+from tests.integration.test_evidence import run_tool
 
 USERS = 60
 # Ticks lie in the past (2025): a snapshot of a tick still to come is refused.
@@ -28,10 +27,12 @@ RUNNING_EMULATOR = "$(.venv/bin/python -m localdev.running finspaceUrl)"
 COUNT_NAMES = ("added", "removed", "changed", "superUserGrants", "apiAccessGrants", "principalChanges")
 
 
-def run_make_changes(history: History, moto_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COLUMNS", "250")
-    monkeypatch.setattr(sys, "argv", ["make changes", "--moto-url", moto_url, "--bucket", history.bucket])
-    changes.main()
+def run_make_changes(history: History, stack: LocalStack) -> subprocess.CompletedProcess[str]:
+    """What `make changes` runs, `finspace-users changes`, on the test's own bucket, in a
+    clean shell with a wide terminal."""
+    return run_tool(
+        stack, "changes", "--bucket", history.bucket, "--key-id", history.signing_key_id, extra={"COLUMNS": "250"}
+    )
 
 
 @pytest.fixture
@@ -310,8 +311,6 @@ def test_make_changes_prints_the_latest_report_as_a_table(
     history: History,
     stack: LocalStack,
     directory: SeededDirectory,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
 ) -> None:
     history.take("2025-08-01T06:00:00Z")
     promoted = first_user(directory, lambda u: u["type"] == "APP_USER")
@@ -320,11 +319,11 @@ def test_make_changes_prints_the_latest_report_as_a_table(
     stack.emulator.remove_user(leaver["userId"])
     (hire,) = stack.emulator.add_users(1)
     history.take("2025-08-02T06:00:00Z")
-    capsys.readouterr()
 
-    run_make_changes(history, stack.moto_url, monkeypatch)
+    completed = run_make_changes(history, stack)
 
-    printed = capsys.readouterr().out
+    assert completed.returncode == 0, completed.stderr
+    printed = completed.stdout
     rows = [[cell.strip() for cell in line.strip("│┃ ").split("│")] for line in printed.splitlines() if "│" in line]
     assert "Snapshot 2025-08-02T06:00:00Z, compared with 2025-08-01T06:00:00Z" in printed
     counted = {row[0]: row[1] for row in rows if len(row) == 2}
@@ -332,7 +331,8 @@ def test_make_changes_prints_the_latest_report_as_a_table(
     hired = directory.find(hire)
     assert hired is not None
     assert counted["new super users"] == str(1 + (hired["type"] == "SUPER_USER"))
-    changed_rows = [row for row in rows if len(row) == 5]
+    changed_rows = [row[2:] for row in rows if len(row) == 7]
+    assert {row[0] for row in rows if len(row) == 7} == {"2025-08-02T06:00:00Z"}
     assert [promoted["userId"], "changed", "type", "APP_USER", "SUPER_USER"] in changed_rows
     assert [leaver["userId"], "removed", "firstName", leaver["firstName"], "—"] in changed_rows
     assert [hire, "added", "firstName", "—", hired["firstName"]] in changed_rows
@@ -350,8 +350,6 @@ def make_run_directory(stack: LocalStack) -> Iterator[SeededDirectory]:
 def test_the_readme_walkthrough_writes_the_readmes_example(
     stack: LocalStack,
     make_run_directory: SeededDirectory,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
 ) -> None:
     history = History(stack)
     walkthrough = re.findall(r"```bash\n(.*?)```", readme_section("### Access-review changes, locally"), re.DOTALL)[0]
@@ -359,6 +357,7 @@ def test_the_readme_walkthrough_writes_the_readmes_example(
         r"```json\n(.*?)```", readme_section("### Access-review changes"), re.DOTALL
     )[:2]
     summaries = []
+    printed = ""
 
     for command in walkthrough.splitlines():
         if command.startswith("make snapshot"):
@@ -372,34 +371,36 @@ def test_the_readme_walkthrough_writes_the_readmes_example(
                 check=True,
                 capture_output=True,
             )
-        elif command.startswith("make verify"):
-            continue  # test_readme_runner.py runs it against `make run`
+        elif command.startswith(("make verify", ".venv/bin/finspace-users")):
+            continue  # test_readme_runner.py runs them against `make run`
         else:
             assert command == "make changes"
-            capsys.readouterr()
-            run_make_changes(history, stack.moto_url, monkeypatch)
+            printed += run_make_changes(history, stack).stdout
 
     assert len(summaries) == 2
     assert history.object(summaries[1]["changes"]["changesObject"]["key"]).decode() == example_lines
     assert summaries[1]["changes"] == json.loads("{" + example_summary + "}")["changes"]
-    assert "users added" in capsys.readouterr().out
+    assert "users added" in printed
 
 
-def test_make_changes_says_when_there_is_nothing_to_compare(
-    history: History, stack: LocalStack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    with pytest.raises(SystemExit) as exited:
-        run_make_changes(history, stack.moto_url, monkeypatch)
-    assert exited.value.code == 1
-    assert "No snapshot yet: take one with make snapshot." in capsys.readouterr().err
+def test_make_changes_says_when_there_is_nothing_to_compare(history: History, stack: LocalStack) -> None:
+    nothing = run_make_changes(history, stack)
+    assert nothing.returncode == 2
+    assert f"finspace-users changes: no snapshot in s3://{history.bucket} yet" in nothing.stderr
 
     history.take("2025-10-01T06:00:00Z")
-    run_make_changes(history, stack.moto_url, monkeypatch)
-    assert "Snapshot 2025-10-01T06:00:00Z: the first snapshot, so nothing to compare with." in capsys.readouterr().out
+    first = run_make_changes(history, stack)
+    assert first.returncode == 0, first.stderr
+    assert "No change report in this window: nothing to compare with." in first.stdout
+    assert "note: 2025-10-01T06:00:00Z is the first snapshot: nothing to compare it with" in first.stdout
 
     _delete_users_object(history, "snapshots/2025/10/01/2025-10-01T06:00:00Z/")
     history.take("2025-10-02T06:00:00Z")
-    run_make_changes(history, stack.moto_url, monkeypatch)
-    printed = capsys.readouterr().out
-    assert "the previous snapshot (2025-10-01T06:00:00Z) could not be read" in printed
-    assert "Reason: users.jsonl is missing. There is no change report." in printed
+    unreadable = run_make_changes(history, stack)
+    printed = unreadable.stdout
+    assert unreadable.returncode == 1  # the first snapshot no longer verifies: named, and left out
+    assert "Left out: 2025-10-01T06:00:00Z does not verify (extra version: users.jsonl has 1 versions" in printed
+    assert (
+        "note: 2025-10-02T06:00:00Z: no change report: the previous snapshot (2025-10-01T06:00:00Z) could not be "
+        "read (users.jsonl is missing)" in printed
+    )

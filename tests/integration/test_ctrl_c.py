@@ -86,5 +86,5 @@ def test_ctrl_c_during_make_changes(environment: dict[str, str]) -> None:
 
     assert elapsed < LIMIT_SECONDS, elapsed
     assert "Traceback" not in output
-    assert printed_lines(output)[-1] == "Interrupted.", output
+    assert printed_lines(output)[-1] == "finspace-users changes: interrupted", output
     assert not [line for line in printed_lines(output) if re.match(r"make: \*\*\*", line)], output

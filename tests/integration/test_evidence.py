@@ -46,7 +46,11 @@ def history(stack: LocalStack, directory: SeededDirectory) -> History:
 
 
 def run_tool(
-    stack: LocalStack, *arguments: str, kms_reachable: bool = True, cloudformation: bool = False
+    stack: LocalStack,
+    *arguments: str,
+    kms_reachable: bool = True,
+    cloudformation: bool = False,
+    extra: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """The command in a clean environment: no venv on PATH, only the endpoints and keys."""
     environment = {
@@ -60,6 +64,7 @@ def run_tool(
     }
     if cloudformation:
         environment["AWS_ENDPOINT_URL_CLOUDFORMATION"] = stack.moto_url
+    environment.update(extra or {})
     return subprocess.run(  # noqa: S603 - our own console script
         [str(TOOL), *arguments], env=environment, capture_output=True, text=True, timeout=120, check=False
     )

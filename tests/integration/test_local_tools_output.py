@@ -20,7 +20,6 @@ from tests.integration.local_commands import MakeRun, new_user_environment
 CLIS = [
     "localdev.run",
     "localdev.snapshot",
-    "localdev.changes",
     "localdev.invoke",
     "localdev.emulator",
     "localdev.openapi",

@@ -5,6 +5,7 @@ exactly as printed but for the ports, each checked against what the README says.
 
 import json
 import re
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,6 +64,7 @@ def environment(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def make_run(environment: dict[str, str]) -> Iterator[MakeRun]:
+    shutil.rmtree(PROJECT_ROOT / "build" / "evidence-2026-11-23", ignore_errors=True)  # the walkthrough's pack
     running = MakeRun(environment)
     yield running
     running.stop()
@@ -73,6 +75,8 @@ def test_every_shell_line_is_run_here_or_says_why_not() -> None:
     assert len(lines) >= 10
     assert {command_of(line) for line in lines} >= set(NOT_RUN_HERE)
     assert any(line == "make changes" for line in lines)
+    for question in ("changes", "who", "history", "query", "export"):
+        assert any(line.startswith(f".venv/bin/finspace-users {question} ") for line in lines), question
 
 
 def test_make_run_moves_to_the_ports_it_is_given_and_records_them(
@@ -107,8 +111,9 @@ def check_output(line: str, completed: subprocess.CompletedProcess[str], make_ru
             assert output == ""
         else:
             assert json.loads(output)
-    elif command == "make changes":
+    elif command in ("make changes", ".venv/bin/finspace-users changes --since 2026-11-22"):
         assert "compared with 2026-11-22T02:00:00Z" in output
+        assert "verified (signatures, chain links, versions" in output
         counts = dict(
             re.findall(
                 r"│ (users added|users removed|users changed|new super users|new API access)\s+│\s+(\d+)", output
@@ -125,8 +130,35 @@ def check_output(line: str, completed: subprocess.CompletedProcess[str], make_ru
         last = output.splitlines()[-1]
         assert last.startswith("verify s3://finspace-users-snapshots: 2 snapshots, 5 objects"), last
         assert last.endswith("versions checked: 0 findings"), last
+    elif command.startswith(".venv/bin/finspace-users"):
+        check_question(command, output)
     else:
         raise AssertionError(f"no check for this README line: {line}")
+
+
+def check_question(command: str, output: str) -> None:
+    """What the walkthrough's questions answer, as its closing paragraph says."""
+    both = "Answered by 2 snapshots, 2026-11-22T02:00:00Z to 2026-11-23T02:00:00Z, all verified"
+    if " who " in command:
+        assert "9jLCRKMG4KMPJrLv000001" in output
+        assert "Answered by snapshot 2026-11-23T02:00:00Z, verified" in output
+        assert "the one that stood at 2026-11-23T23:59:59Z" in output
+    elif " history " in command:
+        rows = [[cell.strip() for cell in line.strip("│ ").split("│")] for line in output.splitlines() if "│" in line]
+        granted = ["2026-11-23T02:00:00Z", "2026-11-22T02:00:00Z", "U3HbG7UEFT2gVl26000003", "changed"]
+        assert [*granted, "apiAccess", "DISABLED", "ENABLED"] in rows, output
+        assert any(row[:4] == ["2026-11-22T02:00:00Z", "—", "U3HbG7UEFT2gVl26000003", "present"] for row in rows)
+        assert both in output
+    elif " query " in command:
+        assert "2026-11-22T02:00:00" in output and "2026-11-23T02:00:00" in output
+        assert both in output
+    elif " export " in command:
+        assert "Evidence pack of snapshot 2026-11-23T02:00:00Z in build/evidence-2026-11-23" in output
+        assert (PROJECT_ROOT / "build" / "evidence-2026-11-23" / "report.html").is_file()
+    elif " verify --pack " in command:
+        assert output.splitlines()[-1].endswith("0 findings"), output
+    else:
+        raise AssertionError(f"no check for this README line: {command}")
 
 
 def test_every_line_works_as_written_against_make_run_on_other_ports(

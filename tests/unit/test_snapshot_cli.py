@@ -1,16 +1,19 @@
-"""make snapshot never ignores an option silently; make changes says what it needs."""
+"""make snapshot never ignores an option silently; make changes (finspace-users changes) says what it needs."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from localdev import changes, snapshot
+from localdev import snapshot
 from localdev.running import RECORD_VARIABLE, RunningStack
 from localdev.stack import free_port
+from localdev.template import PROJECT_ROOT
 
+TOOL = PROJECT_ROOT / ".venv" / "bin" / "finspace-users"
 A_RUNNING_STACK = RunningStack(
     "http://127.0.0.1:3100", "http://127.0.0.1:9110", "http://127.0.0.1:9120", "us-east-1", "b", "t", "k", 1
 )
@@ -33,50 +36,45 @@ def test_stack_options_are_refused_while_a_make_run_stack_answers(
     assert "http://127.0.0.1:9110" in error  # the running stack's own port
 
 
-def test_make_changes_with_no_stack_recorded_says_so_in_one_line(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    monkeypatch.setenv(RECORD_VARIABLE, str(tmp_path / "local-stack.json"))
-    monkeypatch.setattr(sys, "argv", ["make changes"])
-
-    with pytest.raises(SystemExit) as exited:
-        changes.main()
-
-    assert exited.value.code == 1
-    error = capsys.readouterr().err
-    assert len(error.strip().splitlines()) == 1
-    assert "no `make run` stack is running" in error
-    assert "local-stack.json is absent" in error
+def make_changes(record: Path) -> subprocess.CompletedProcess[str]:
+    """What `make changes` runs, `finspace-users changes`, in a shell with no AWS settings."""
+    environment = {"PATH": "/usr/bin:/bin", "HOME": str(record.parent), RECORD_VARIABLE: str(record)}
+    return subprocess.run(  # noqa: S603 - our own console script
+        [str(TOOL), "changes"], env=environment, capture_output=True, text=True, timeout=60, check=False
+    )
 
 
-def test_a_record_left_by_a_process_that_ended_is_no_running_stack(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_make_changes_with_no_stack_recorded_says_so_in_one_line(tmp_path: Path) -> None:
+    completed = make_changes(tmp_path / "local-stack.json")
+
+    assert completed.returncode == 2
+    assert len(completed.stderr.strip().splitlines()) == 1
+    assert "no local stack is running" in completed.stderr
+    assert "local-stack.json is absent" in completed.stderr
+
+
+def test_a_record_left_by_a_process_that_ended_is_no_running_stack(tmp_path: Path) -> None:
     """make run killed with SIGKILL leaves its record: nothing may use it."""
     ended = subprocess.run(  # noqa: S603 - a python that prints its pid and ends
         [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
     )
     record = tmp_path / "local-stack.json"
     record.write_text(json.dumps({**A_RUNNING_STACK.as_record(), "pid": int(ended.stdout)}))
-    monkeypatch.setenv(RECORD_VARIABLE, str(record))
-    monkeypatch.setattr(sys, "argv", ["make changes"])
 
-    with pytest.raises(SystemExit) as exited:
-        changes.main()
+    completed = make_changes(record)
 
-    assert exited.value.code == 1
-    assert f"names process {int(ended.stdout)}, which has ended" in capsys.readouterr().err
+    assert completed.returncode == 2
+    assert f"names process {int(ended.stdout)}, which has ended" in completed.stderr
 
 
-def test_make_changes_without_a_running_stack_says_how_to_get_one(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setattr(sys, "argv", ["make changes", "--moto-url", f"http://127.0.0.1:{free_port()}"])
+def test_make_changes_without_a_running_stack_says_how_to_get_one(tmp_path: Path) -> None:
+    """A record of a live process whose S3 does not answer."""
+    record = tmp_path / "local-stack.json"
+    silent = f"http://127.0.0.1:{free_port()}"
+    record.write_text(json.dumps({**A_RUNNING_STACK.as_record(), "motoUrl": silent, "pid": os.getpid()}))
 
-    with pytest.raises(SystemExit) as exited:
-        changes.main()
+    completed = make_changes(record)
 
-    assert exited.value.code == 1
-    error = capsys.readouterr().err
-    assert "make changes reads the snapshots of a running `make run` stack" in error
-    assert "Traceback" not in error
+    assert completed.returncode == 2
+    assert f'Could not connect to the endpoint URL: "{silent}/"' in completed.stderr
+    assert "Traceback" not in completed.stderr
