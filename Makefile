@@ -21,7 +21,7 @@ SAM_BUILD_DIR ?= .aws-sam/build
 FUNCTION ?= GetUserFunction
 EVENT ?= events/get_user.json
 
-.PHONY: help install lock run snapshot changes openapi bench bench-instructions invoke sam-invoke sam-api test lint typecheck pytest unit integration containers validate transform verify scan build build-x86_64 clean
+.PHONY: help install lock run snapshot changes openapi bench bench-instructions invoke sam-invoke sam-api test lint typecheck pytest unit integration containers validate transform verify docs scan build build-x86_64 clean
 
 help:
 	@echo "make run      the local stack on 127.0.0.1 (API 3000, emulator 9010, moto 9020; RUN_ARGS='--port 3100 ...'); Ctrl-C stops it"
@@ -33,6 +33,7 @@ help:
 	@echo "make invoke FUNCTION=GetUserFunction EVENT=events/get_user.json [INVOKE_ARGS=--running]   one function, in-process"
 	@echo "make verify [VERIFY_ARGS=...]   finspace-users verify: the local stack's access-review history"
 	@echo "make openapi  regenerate openapi.json from the handlers"
+	@echo "make docs     the documentation site (docs/, mkdocs-material) into build/site, --strict"
 	@echo "make bench [BENCH_ARGS=--quick]   cold start, warm overhead, snapshot cost, page cache"
 	@echo "make bench-instructions   cold starts in CPU instructions (valgrind)"
 	@echo "make unit | integration | containers   one pytest suite"
@@ -113,7 +114,12 @@ sam-invoke: build-x86_64
 sam-api: build-x86_64
 	$(BIN)/python -m localdev.sam_local start-api
 
-test: lint typecheck validate scan build build-x86_64 pytest
+test: lint typecheck docs validate scan build build-x86_64 pytest
+
+# The documentation site (mkdocs.yml, docs/) into build/site; --strict fails on any broken
+# link, anchor or included file.
+docs: $(VENV)/.installed
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

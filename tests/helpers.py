@@ -1,6 +1,7 @@
 """Builders and checks the suites share."""
 
 import json
+import re
 from typing import Any
 
 from localdev.front import CallerKey, rest_proxy_event
@@ -27,6 +28,15 @@ SNAPSHOT_EVENTS = {
     "snapshot_scheduled_event.json": "2026-11-24T02:00:00Z",
 }
 CANARY_EVENTS = {"canary.json"}
+
+
+def documentation() -> str:
+    """README.md, then every page of the docs site in its navigation's order: the text
+    that the documentation tests check, wherever a section now lives."""
+    mkdocs = (PROJECT_ROOT / "mkdocs.yml").read_text()
+    pages = re.findall(r"^  - [^:]+: (\S+\.md)$", mkdocs, re.MULTILINE)
+    texts = [(PROJECT_ROOT / "README.md").read_text()] + [(PROJECT_ROOT / "docs" / page).read_text() for page in pages]
+    return "\n".join(texts)
 
 
 def load_event(file_name: str) -> dict[str, Any]:

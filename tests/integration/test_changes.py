@@ -13,15 +13,14 @@ import pytest
 
 from localdev.directory import SeededDirectory
 from localdev.stack import LocalStack
-from localdev.template import PROJECT_ROOT
 from tests.conftest import CapturedLog
-from tests.helpers import CHANGE_METRICS, emitted_metrics
+from tests.helpers import CHANGE_METRICS, documentation, emitted_metrics
 from tests.integration.history import History, use_directory
 from tests.integration.test_evidence import run_tool
 
 USERS = 60
 # Ticks lie in the past (2025): a snapshot of a tick still to come is refused.
-README = (PROJECT_ROOT / "README.md").read_text()
+README = documentation()  # README.md and the docs site's pages
 # How the walkthrough's curl lines find the running `make run` emulator.
 RUNNING_EMULATOR = "$(.venv/bin/python -m localdev.running finspaceUrl)"
 COUNT_NAMES = ("added", "removed", "changed", "superUserGrants", "apiAccessGrants", "principalChanges")

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from localdev.template import PROJECT_ROOT
+from tests.helpers import documentation
 
-README = (PROJECT_ROOT / "README.md").read_text()
+README = documentation()  # README.md and the docs site's pages
 README_PORT = "127.0.0.1:3000"
 VENV_BIN = str(Path(sys.executable).parent)
 

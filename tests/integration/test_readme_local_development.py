@@ -13,9 +13,10 @@ import pytest
 
 from localdev.stack import free_port
 from localdev.template import PROJECT_ROOT
+from tests.helpers import documentation
 from tests.integration import local_commands
 
-README = (PROJECT_ROOT / "README.md").read_text()
+README = documentation()  # README.md and the docs site's pages
 # Commands this suite does not run, and why: each is covered elsewhere, or is this suite.
 NOT_RUN_HERE = {
     "make run": "a server until Ctrl-C: tests/integration/test_make_run.py starts its module",
@@ -33,7 +34,7 @@ SERVERS = {".venv/bin/python -m localdev.emulator --users 1000": "FinSpace Data 
 
 
 def table_commands() -> list[str]:
-    section = README.split("\n## Local development\n", 1)[1]
+    section = README.split("\n# Local development\n", 1)[1]
     table = section.strip().split("\n\n", 1)[0]
     first_cells = [line.split("|")[1] for line in table.splitlines()[2:]]
     return [command for cell in first_cells for command in re.findall(r"`([^`]+)`", cell)]
@@ -64,7 +65,7 @@ def test_command_runs_as_written(command: str) -> None:
 
 
 def emulator_curl_lines() -> list[str]:
-    section = README.split("\n## Local development\n", 1)[1].split("\n### ", 1)[0]
+    section = README.split("\n# Local development\n", 1)[1].split("\n### ", 1)[0]
     return [line for line in re.findall(r"`(curl [^`]+)`", section) if "127.0.0.1:9010" in line]
 
 

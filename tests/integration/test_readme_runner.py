@@ -14,10 +14,11 @@ import boto3
 import pytest
 
 from localdev.template import PROJECT_ROOT
+from tests.helpers import documentation
 from tests.integration.local_commands import MakeRun, new_user_environment
 
-README = (PROJECT_ROOT / "README.md").read_text()
-SECTIONS = ("## Two commands", "## Local development", "### Access-review changes, locally")
+README = documentation()  # README.md and the docs site's pages
+SECTIONS = ("## Two commands", "# Local development", "### Access-review changes, locally")
 # Lines of those sections not run here, and why; nothing is left out for needing a stack.
 NOT_RUN_HERE = {
     "make run": "this runner starts it, on free ports, and ends it with Ctrl-C",

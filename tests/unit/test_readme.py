@@ -5,8 +5,9 @@ import re
 from localdev.containers import STANDIN_IMAGE
 from localdev.sam_local import sam_command
 from localdev.template import PROJECT_ROOT, functions, load_template, resources_of_type
+from tests.helpers import documentation
 
-README = (PROJECT_ROOT / "README.md").read_text()
+README = documentation()  # README.md and the docs site's pages
 MAKEFILE = (PROJECT_ROOT / "Makefile").read_text()
 
 
@@ -35,7 +36,7 @@ def unquoted(cell: str) -> str:
 
 
 def test_parameter_table_matches_the_template() -> None:
-    parameters_table = tables_in_section("## Configuration")[0]
+    parameters_table = tables_in_section("# Configuration")[0]
     documented = {unquoted(row[0]): unquoted(row[1]) for row in parameters_table}
     template = load_template()["Parameters"]
     assert set(documented) == set(template)
@@ -46,7 +47,7 @@ def test_parameter_table_matches_the_template() -> None:
 
 def test_environment_tables_match_every_function() -> None:
     both, snapshot_only = (
-        {unquoted(row[0]): unquoted(row[1]) for row in table} for table in tables_in_section("## Configuration")[1:3]
+        {unquoted(row[0]): unquoted(row[1]) for row in table} for table in tables_in_section("# Configuration")[1:3]
     )
     own = {"GetUserFunction": {}, "ListUsersFunction": snapshot_only}
     for spec in functions().values():
