@@ -23,25 +23,9 @@ EVENT ?= events/get_user.json
 
 .PHONY: help install lock run snapshot changes openapi bench bench-instructions invoke sam-invoke sam-api test lint typecheck pytest unit integration containers validate transform verify docs scan build build-x86_64 clean
 
+# `make help` is made from the "## " note at the end of each target's line below.
 help:
-	@echo "make run      the local stack on 127.0.0.1 (API 3000, emulator 9010, moto 9020; RUN_ARGS='--port 3100 ...'); Ctrl-C stops it"
-	@echo "make test     every check: ruff, mypy, sam validate --lint, cfn-lint + checkov, sam build, every pytest suite"
-	@echo "make install  the three venvs (.venv, .venv-sam, .venv-scan); every other target makes those it needs"
-	@echo "make lock     the layers' requirements.lock files (every wheel's SHA-256) from their requirements.txt"
-	@echo "make snapshot [SNAPSHOT_ARGS='--scheduled-time 2026-11-23T02:00:00Z']   an access-review snapshot of the running make run stack (else of a throwaway one)"
-	@echo "make changes [CHANGES_ARGS='--since 2026-11-22']   finspace-users changes: every verified change of the local stack"
-	@echo "make invoke FUNCTION=GetUserFunction EVENT=events/get_user.json [INVOKE_ARGS=--running]   one function, in-process"
-	@echo "make verify [VERIFY_ARGS=...]   finspace-users verify: the local stack's access-review history"
-	@echo "make openapi  regenerate openapi.json from the handlers"
-	@echo "make docs     the documentation site (docs/, mkdocs-material) into build/site, --strict"
-	@echo "make bench [BENCH_ARGS=--quick]   cold start, warm overhead, snapshot cost, page cache"
-	@echo "make bench-instructions   cold starts in CPU instructions (valgrind)"
-	@echo "make unit | integration | containers   one pytest suite"
-	@echo "make lint | typecheck | validate | scan   one check of make test"
-	@echo "make build [ARCH=x86_64]   sam build (arm64 by default) into .aws-sam/build"
-	@echo "make sam-invoke FUNCTION=GetUserFunction EVENT=events/get_user.json   the same as make invoke, through sam local invoke"
-	@echo "make sam-api  SAM's local API (sam local start-api) on 127.0.0.1:3001"
-	@echo "make clean    remove the venvs, builds and caches (build/, .aws-sam, __pycache__, test caches)"
+	@grep -E '^[a-z0-9_-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | sed -E 's/^([a-z0-9_-]+):.*## (.*)$$/make \1|\2/' | awk -F '|' '{ printf "%-25s %s\n", $$1, $$2 }'
 
 # botocore has no finspace-data model after 1.43.116: packaging/sdk.py extracts it from
 # that wheel (hash-checked) into build/botocore-data, puts that on .venv's AWS_DATA_PATH,
@@ -68,67 +52,68 @@ DEV_MODEL := build/botocore-data/finspace-data/2020-07-13/service-2.json.gz
 $(DEV_MODEL): | $(VENV)/.installed
 	$(BIN)/python packaging/sdk.py develop $(VENV)
 
-install: $(VENV)/.installed $(DEV_MODEL) $(SAM_VENV)/.installed $(SCAN_VENV)/.installed
-
+install: $(VENV)/.installed $(DEV_MODEL) $(SAM_VENV)/.installed $(SCAN_VENV)/.installed  ## the three venvs (.venv, .venv-sam, .venv-scan); every other target makes those it needs
 # The layers install with --require-hashes from these locks; the build refuses a lock
 # that is not of its requirements.txt (packaging/sdk.py check-lock).
-lock: $(VENV)/.installed
+lock: $(VENV)/.installed  ## the layers' requirements.lock files (every wheel's SHA-256) from their requirements.txt
 	cd layers/dependencies && $(BIN)/python ../../packaging/sdk.py lock requirements.txt requirements.lock
 	cd layers/xray && $(BIN)/python ../../packaging/sdk.py lock requirements.txt requirements.lock
 
-run: $(VENV)/.installed $(DEV_MODEL)
+run: $(VENV)/.installed $(DEV_MODEL)  ## the local stack on 127.0.0.1 (API 3000, emulator 9010, moto 9020; RUN_ARGS='--port 3100 ...')
 	$(BIN)/python -m localdev.run $(RUN_ARGS)
 
-snapshot: $(VENV)/.installed $(DEV_MODEL)
+snapshot: $(VENV)/.installed $(DEV_MODEL)  ## an access-review snapshot of the running make run stack, else a throwaway one [SNAPSHOT_ARGS='--scheduled-time ...']
 	$(BIN)/python -m localdev.snapshot $(SNAPSHOT_ARGS)
 
 # finspace-users changes: every change of the local stack's verified history, the counts first.
-changes: $(VENV)/.installed $(DEV_MODEL)
+changes: $(VENV)/.installed $(DEV_MODEL)  ## finspace-users changes: every verified change of the local stack [CHANGES_ARGS='--since 2026-11-22']
 	$(BIN)/finspace-users changes $(CHANGES_ARGS)
 
 # The local stack's access-review history: signatures, hashes, chain, versions, age.
 VERIFY_ARGS ?=
-verify: $(VENV)/.installed
+verify: $(VENV)/.installed  ## finspace-users verify: the local stack's access-review history [VERIFY_ARGS=...]
 	$(BIN)/finspace-users verify $(VERIFY_ARGS)
 
-openapi: $(VENV)/.installed
+openapi: $(VENV)/.installed  ## regenerate openapi.json from the handlers
 	$(BIN)/python -m localdev.openapi
 
 # The artifact cold starts need our x86_64 build and the bare baseline's plain `sam build`;
 # the artifact sizes, both builds.
-bench: $(VENV)/.installed $(DEV_MODEL) build build-x86_64
+bench: $(VENV)/.installed $(DEV_MODEL) build build-x86_64  ## cold start, warm overhead, sizes, snapshot and verify cost [BENCH_ARGS=--quick]
 	$(SAM) build --template benchmarks/bare/template.yaml --build-dir build/bench/bare-build --cache-dir build/bench/bare-cache
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 # The same cold starts counted in CPU instructions under valgrind: immune to machine noise.
-bench-instructions: $(VENV)/.installed
+bench-instructions: $(VENV)/.installed  ## cold starts in CPU instructions (valgrind)
 	$(BIN)/python -m benchmarks.instructions
 
-invoke: $(VENV)/.installed $(DEV_MODEL)
+invoke: $(VENV)/.installed $(DEV_MODEL)  ## one function, in-process [FUNCTION=GetUserFunction EVENT=events/get_user.json INVOKE_ARGS=--running]
 	$(BIN)/python -m localdev.invoke $(FUNCTION) $(EVENT) $(INVOKE_ARGS)
 
 # sam local, in containers, on the x86_64 build (localdev/sam_local.py).
-sam-invoke: build-x86_64
+sam-invoke: build-x86_64  ## the same as make invoke, through sam local invoke in a container
 	$(BIN)/python -m localdev.sam_local invoke $(FUNCTION) $(EVENT)
 
-sam-api: build-x86_64
+sam-api: build-x86_64  ## SAM's local API (sam local start-api) on 127.0.0.1:3001
 	$(BIN)/python -m localdev.sam_local start-api
 
-test: lint typecheck docs validate scan build build-x86_64 pytest
-
+test: lint typecheck docs validate scan build build-x86_64 pytest  ## every check: ruff, mypy, docs, sam validate --lint, cfn-lint + checkov, sam build, every pytest suite
 # The documentation site (mkdocs.yml, docs/) into build/site; --strict fails on any broken
 # link, anchor or included file.
-docs: $(VENV)/.installed
+docs: $(VENV)/.installed  ## the documentation site (docs/, mkdocs-material) into build/site, --strict
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed  ## ruff (one check of make test)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(VENV)/.installed
+# Each handler on its own: both are named app.py, which one mypy run cannot tell apart.
+typecheck: $(VENV)/.installed  ## mypy (one check of make test)
 	$(BIN)/mypy
+	$(BIN)/mypy functions/get_user/app.py
+	$(BIN)/mypy functions/list_users/app.py
 
-validate: $(SAM_VENV)/.installed
+validate: $(SAM_VENV)/.installed  ## sam validate --lint
 	$(SAM) validate --lint
 
 # template.yaml as SAM's transform turns it into what AWS deploys (localdev/transform.py).
@@ -139,13 +124,13 @@ transform: $(SAM_VENV)/.installed
 # cfn-lint with the serverless rules, and checkov offline, on the source and on what
 # SAM's transform makes of it. Every suppression sits in template.yaml beside its
 # resource, with its reason.
-scan: $(SAM_VENV)/.installed $(SCAN_VENV)/.installed transform
+scan: $(SAM_VENV)/.installed $(SCAN_VENV)/.installed transform  ## cfn-lint and checkov, on template.yaml and on SAM's transform of it
 	$(SAM_VENV)/bin/cfn-lint --template template.yaml $(TRANSFORMED) --append-rules cfn_lint_serverless.rules
 	$(SCAN_VENV)/bin/checkov --file template.yaml --file $(TRANSFORMED) --framework cloudformation --compact --quiet --skip-download
 
 # Plain `sam build`: packaging/Makefile builds every function and layer, bytecode
 # included. ARCH goes to both the template and that Makefile, which SAM tells nothing.
-build: $(SAM_VENV)/.installed $(VENV)/.installed
+build: $(SAM_VENV)/.installed $(VENV)/.installed  ## sam build (arm64 by default) into .aws-sam/build [ARCH=x86_64]
 	ARCH=$(ARCH) $(SAM) build --parameter-overrides Architecture=$(ARCH) --build-dir $(SAM_BUILD_DIR)
 
 # What sam local and the artifact benchmark run on this x86_64 machine, beside the
@@ -157,15 +142,15 @@ build-x86_64:
 pytest: $(VENV)/.installed $(DEV_MODEL) $(SAM_VENV)/.installed
 	$(BIN)/pytest
 
-unit: $(VENV)/.installed $(DEV_MODEL) $(SAM_VENV)/.installed
+unit: $(VENV)/.installed $(DEV_MODEL) $(SAM_VENV)/.installed  ## the unit suite
 	$(BIN)/pytest -m "not integration and not build and not containers"
 
-integration: $(VENV)/.installed $(DEV_MODEL)
+integration: $(VENV)/.installed $(DEV_MODEL)  ## the integration suite (boto3 over HTTP against the emulator and moto)
 	$(BIN)/pytest -m integration
 
-containers: build-x86_64 $(DEV_MODEL)
+containers: build-x86_64 $(DEV_MODEL)  ## the sam local suite, in containers
 	$(BIN)/pytest -m containers
 
-clean:
+clean:  ## remove the venvs, builds and caches (build/, .aws-sam, __pycache__, test caches)
 	rm -rf $(VENV) $(SAM_VENV) $(SCAN_VENV) .aws-sam build .pytest_cache .mypy_cache .ruff_cache .hypothesis .schemathesis *.egg-info
 	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +

@@ -1,0 +1,34 @@
+"""The dependency-update configuration covers every pinned requirements file, and what it
+ignores is pinned there on purpose."""
+
+import re
+from pathlib import Path
+
+import yaml
+
+from localdev.template import PROJECT_ROOT
+
+CONFIG = yaml.safe_load((PROJECT_ROOT / ".github" / "dependabot.yml").read_text())
+
+
+def requirements_files(directory: Path) -> list[Path]:
+    """What Dependabot reads there: requirements*.txt, or every .txt of a requirements/ folder."""
+    return sorted(directory.glob("*.txt" if directory.name == "requirements" else "requirements*.txt"))
+
+
+def test_every_requirements_file_is_watched() -> None:
+    watched = {update["directory"].strip("/") for update in CONFIG["updates"]}
+    pinned = {
+        path.parent.relative_to(PROJECT_ROOT).as_posix()
+        for path in [*PROJECT_ROOT.glob("**/requirements*.txt"), *PROJECT_ROOT.glob("requirements/*.txt")]
+        if not path.relative_to(PROJECT_ROOT).parts[0].startswith((".", "build"))
+    }
+    assert pinned == watched
+
+
+def test_what_is_ignored_is_pinned_in_its_directory() -> None:
+    for update in CONFIG["updates"]:
+        directory = PROJECT_ROOT / update["directory"].strip("/")
+        pins = "".join(path.read_text() for path in requirements_files(directory))
+        for ignored in update.get("ignore", []):
+            assert re.search(rf"^{re.escape(ignored['dependency-name'])}==", pins, re.M | re.I), ignored
