@@ -106,6 +106,7 @@ docs: $(VENV)/.installed  ## the documentation site (docs/, mkdocs-material) int
 lint: $(VENV)/.installed  ## ruff (one check of make test)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # Each handler on its own: both are named app.py, which one mypy run cannot tell apart.
 typecheck: $(VENV)/.installed  ## mypy (one check of make test)

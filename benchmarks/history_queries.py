@@ -19,7 +19,7 @@ import boto3
 import orjson
 
 from benchmarks.verification import TOOL, environment, measured
-from finspace_users.evidence import PREVIOUS_FIELD, link_to, signed, summary_body
+from finspace_users.access_review.evidence import PREVIOUS_FIELD, link_to, signed, summary_body
 from localdev.directory import SeededDirectory
 from localdev.stack import LocalStack, create_locked_bucket
 

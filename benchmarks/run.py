@@ -148,7 +148,7 @@ def timed(call: Callable[[], Any], repeat: int) -> list[float]:
 @contextlib.contextmanager
 def quiet() -> Iterator[None]:
     """Log lines and metrics still get written, to /dev/null."""
-    from finspace_users.observability import logger
+    from finspace_users.aws.observability import logger
 
     handler = cast(logging.StreamHandler, logger.registered_handler)
     with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
@@ -313,7 +313,7 @@ class Bench:
             )
 
     def warm(self, loaded: dict[str, LocalFunction]) -> None:
-        from finspace_users.page_cache import reset_page_cache
+        from finspace_users.http.page_cache import reset_page_cache
 
         client = boto3.client("finspace-data", endpoint_url=self.stack.finspace_url)
         directory = self.stack.emulator.directory
@@ -341,7 +341,7 @@ class Bench:
         reset_page_cache()
 
     def page_cache(self, loaded: dict[str, LocalFunction]) -> None:
-        from finspace_users.page_cache import reset_page_cache
+        from finspace_users.http.page_cache import reset_page_cache
 
         list_users = loaded["ListUsersFunction"]
         clear_page_cache(self.stack)
@@ -356,11 +356,11 @@ class Bench:
 
     def page_parsing(self) -> None:
         """What the snapshot's client saves on each page: orjson
-        (users_pages.parse_users_page_with_orjson) against botocore's parser, on the same
+        (orjson_page_parser.parse_users_page_with_orjson) against botocore's parser, on the same
         page of 100 users from the emulator."""
         from botocore.parsers import create_parser
 
-        from finspace_users.users_pages import BEFORE_PARSING_A_PAGE, parse_users_page_with_orjson
+        from finspace_users.aws.orjson_page_parser import BEFORE_PARSING_A_PAGE, parse_users_page_with_orjson
 
         client = boto3.client("finspace-data", endpoint_url=self.stack.finspace_url)
         bodies: list[bytes] = []

@@ -18,7 +18,7 @@ from typing import Any
 import boto3
 import orjson
 
-from finspace_users.evidence import PREVIOUS_FIELD, link_to, signed, summary_body
+from finspace_users.access_review.evidence import PREVIOUS_FIELD, link_to, signed, summary_body
 from localdev.directory import SeededDirectory
 from localdev.stack import LOCAL_REGION, LocalStack, create_locked_bucket
 from localdev.template import PROJECT_ROOT

@@ -26,10 +26,10 @@ from types import ModuleType
 from typing import Any
 
 from localdev import command_parser, run_interruptibly
+from localdev.env_vars import load_env_vars
 from localdev.running import NoRunningStackError, running_stack
 from localdev.template import PROJECT_ROOT, FunctionSpec, functions
 
-ENV_VARS_PATH = PROJECT_ROOT / "localdev" / "env.json"
 LAYER_SOURCE_DIRS = [PROJECT_ROOT / "layers" / "shared"]
 
 
@@ -67,11 +67,6 @@ def function_environment(spec: FunctionSpec, env_vars: dict[str, Any]) -> dict[s
     return environment
 
 
-def load_env_vars(path: Path = ENV_VARS_PATH) -> dict[str, Any]:
-    env_vars: dict[str, Any] = json.loads(path.read_text())
-    return env_vars
-
-
 def _import_handler(spec: FunctionSpec) -> ModuleType:
     for source_dir in LAYER_SOURCE_DIRS:
         if str(source_dir) not in sys.path:
@@ -107,7 +102,7 @@ def load_functions(env_vars: dict[str, Any] | None = None) -> dict[str, LocalFun
 
 @contextmanager
 def _stack_for_one_invoke(user_count: int) -> Iterator[dict[str, Any]]:
-    from localdev.stack import local_stack
+    from localdev.stack import local_stack  # only here, for moto's import cost: no circle
 
     with local_stack(user_count=user_count, finspace_port=0, moto_port=0) as stack:
         yield stack.env_vars

@@ -13,7 +13,8 @@ from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, Server
 
 from localdev import command_parser
-from localdev.invoke import load_env_vars, load_functions
+from localdev.env_vars import load_env_vars
+from localdev.invoke import load_functions
 from localdev.stack import PROCESS_ENVIRONMENT
 from localdev.template import PROJECT_ROOT
 
@@ -60,7 +61,7 @@ def generate() -> dict[str, Any]:
 
 def _without_powertools_422(schema: dict[str, Any]) -> dict[str, Any]:
     """Powertools documents its default 422 for validation errors; this API answers
-    them with 400 problems (finspace_users.api), so the 422 entries would be false."""
+    them with 400 problems (finspace_users.http.api), so the 422 entries would be false."""
     for path in schema["paths"].values():
         for operation in path.values():
             operation["responses"].pop("422", None)

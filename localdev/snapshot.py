@@ -44,7 +44,7 @@ def _stack(
     """(env-vars, a function reading the emulator's call counts and size, a label)."""
     import requests
 
-    from localdev.invoke import load_env_vars
+    from localdev.env_vars import load_env_vars
     from localdev.stack import local_stack
 
     if running is not None:

@@ -18,12 +18,13 @@ import requests
 from moto.server import ThreadedMotoServer
 
 from localdev.emulator import FinSpaceEmulator
-from localdev.invoke import load_env_vars
+from localdev.env_vars import load_env_vars
 from localdev.running import DEFAULT_RECORD, RunningStack, record_path
 from localdev.template import resources_of_type
 
-LOCAL_TABLE_NAME = load_env_vars()["Parameters"]["IDEMPOTENCY_TABLE_NAME"]
-LOCAL_BUCKET_NAME = load_env_vars()["Parameters"]["SNAPSHOT_BUCKET_NAME"]
+_LOCAL_PARAMETERS = load_env_vars()["Parameters"]
+LOCAL_TABLE_NAME = _LOCAL_PARAMETERS["IDEMPOTENCY_TABLE_NAME"]
+LOCAL_BUCKET_NAME = _LOCAL_PARAMETERS["SNAPSHOT_BUCKET_NAME"]
 
 LOCAL_REGION = "us-east-1"
 # Where `make run` records the stack it started, for the local tools (finspace-users)

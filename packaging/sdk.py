@@ -37,7 +37,7 @@ MODEL_HASHES = PACKAGING / "finspace-data-model.sha256"
 # botocore 1.43.116 for the test that compares its client with ours.
 DEVELOPMENT_DATA = PROJECT_ROOT / "build" / "botocore-data"
 OLD_SDK = CACHE / "botocore-1.43.116"
-# The shared package carries the model it loads (finspace_users.sessions).
+# The shared package carries the model it loads (finspace_users.aws.sessions).
 BUNDLED_DATA = "botocore_data"
 # Calls that make a client or resource whose first argument names the service:
 # boto3.client("s3"), session.create_client("sts"), botocore's client_creator("sso").

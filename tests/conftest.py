@@ -11,7 +11,8 @@ from collections.abc import Iterator
 import pytest
 from botocore.stub import Stubber
 
-from localdev.invoke import LocalFunction, function_environment, load_env_vars, load_functions
+from localdev.env_vars import load_env_vars
+from localdev.invoke import LocalFunction, function_environment, load_functions
 from localdev.stack import PROCESS_ENVIRONMENT
 from localdev.template import functions
 
@@ -26,8 +27,8 @@ os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = UNREACHABLE
 os.environ["AWS_ENDPOINT_URL_S3"] = UNREACHABLE
 os.environ["AWS_ENDPOINT_URL_KMS"] = UNREACHABLE
 
-from finspace_users.finspace import finspace_client, reset_finspace_clients  # noqa: E402
-from finspace_users.observability import logger  # noqa: E402
+from finspace_users.aws.finspace import finspace_client, reset_finspace_clients  # noqa: E402
+from finspace_users.aws.observability import logger  # noqa: E402
 
 # Each suite's folder marks its tests, so that `pytest -m` can pick a suite.
 SUITE_MARKERS = {"tests/integration/": pytest.mark.integration, "tests/containers/": pytest.mark.containers}

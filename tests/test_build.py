@@ -133,14 +133,15 @@ def test_every_client_the_code_creates_loads_its_model_from_the_built_layers(bui
 LAMBDA_CHILD = """
 import json, sys
 import botocore
-from finspace_users import finspace, idempotency, sessions, snapshot_objects
+from finspace_users.access_review import snapshot_objects
+from finspace_users.aws import finspace, record_store, sessions
 
 clients = {
     "finspace": finspace.finspace_client(),
     "finspace batch": finspace.finspace_batch_client(),
     "s3": snapshot_objects.s3_client(),
     "kms": snapshot_objects.kms_client(),
-    "page cache": idempotency.idempotency_store().client,
+    "page cache": record_store.idempotency_store().client,
 }
 for service in json.loads(sys.argv[1]):
     clients[service] = sessions.role_session().client(service)
@@ -223,7 +224,7 @@ def test_compiled_wheels_are_for_the_architecture(build: tuple[str, Path], packa
 
 def test_shared_layer_holds_the_package_and_functions_hold_only_handlers(build: tuple[str, Path]) -> None:
     build_dir = build[1]
-    assert (build_dir / "SharedLayer" / "python" / "finspace_users" / "api.py").is_file()
+    assert (build_dir / "SharedLayer" / "python" / "finspace_users" / "http" / "api.py").is_file()
     assert (build_dir / "XRayLayer" / "python" / "aws_xray_sdk").is_dir()
     for function in ("GetUserFunction", "ListUsersFunction"):
         built = {path.relative_to(build_dir / function).as_posix() for path in (build_dir / function).rglob("*")}

@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from finspace_users.changes import COMPARED_FIELDS, COUNTS
+from finspace_users.access_review.changes import COMPARED_FIELDS, COUNTS
 from finspace_users_cli.output import Answer, Rows
 from finspace_users_cli.sources import CannotRunError, History, summary_tick
 from finspace_users_cli.verified import CHANGES, USERS, Verified, changes_block, tick_time, utc

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from finspace_users.changes import SNAPSHOTS_PREFIX
+from finspace_users.access_review.changes import SNAPSHOTS_PREFIX
 
 LOCAL_STACK_RECORD = Path("build/local-stack.json")
 READ_CHUNK_BYTES = 1024 * 1024

@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from finspace_users.changes import COMPARED_FIELDS
+from finspace_users.access_review.changes import COMPARED_FIELDS
 from finspace_users_cli.output import Answer, Rows
 from finspace_users_cli.questions import TIME_FIELDS, change_rows
 from finspace_users_cli.sources import CannotRunError

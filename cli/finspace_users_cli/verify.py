@@ -19,7 +19,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from finspace_users.evidence import PREVIOUS_FIELD, SIGNATURE_FIELD, signature_bytes, signed_message
+from finspace_users.access_review.evidence import PREVIOUS_FIELD, SIGNATURE_FIELD, signature_bytes, signed_message
 from finspace_users_cli.sources import History, Version, summary_tick
 
 KINDS = ("bad signature", "hash mismatch", "missing object", "broken link", "extra version", "gap", "unsigned")

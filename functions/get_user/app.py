@@ -5,13 +5,11 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from finspace_users import (
-    finspace,
-    snapstart,  # noqa: F401 - registers the SnapStart after-restore hook
-)
-from finspace_users.api import create_app, handle_event
-from finspace_users.models import USER_RESPONSES, UserIdParam
-from finspace_users.observability import logger, metrics, traced
+from finspace_users import snapstart_hook  # noqa: F401 - registers the SnapStart after-restore hook
+from finspace_users.aws import finspace
+from finspace_users.aws.observability import logger, metrics, traced
+from finspace_users.http.api import create_app, handle_event
+from finspace_users.http.models import USER_RESPONSES, UserIdParam
 
 app = create_app()
 

@@ -6,11 +6,11 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from finspace_users import snapstart  # noqa: F401 - registers the SnapStart after-restore hook
-from finspace_users.api import create_app, handle_event
-from finspace_users.models import PAGE_RESPONSES, MaxResultsParam, NextTokenParam
-from finspace_users.observability import logger, metrics, traced
-from finspace_users.page_cache import cached_list_users_page
+from finspace_users import snapstart_hook  # noqa: F401 - registers the SnapStart after-restore hook
+from finspace_users.aws.observability import logger, metrics, traced
+from finspace_users.http.api import create_app, handle_event
+from finspace_users.http.models import PAGE_RESPONSES, MaxResultsParam, NextTokenParam
+from finspace_users.http.page_cache import cached_list_users_page
 
 app = create_app()
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from finspace_users.finspace import reset_finspace_clients
+from finspace_users.aws.finspace import reset_finspace_clients
 from localdev.front import LocalApi, front_server
 from localdev.invoke import LocalFunction, load_functions
 from localdev.stack import LocalStack, local_stack

@@ -11,8 +11,8 @@ from typing import Any
 
 import boto3
 
-from finspace_users import evidence
-from finspace_users.snapshot import reset_snapshot_store
+from finspace_users.access_review import evidence
+from finspace_users.access_review.snapshot import reset_snapshot_store
 from localdev.directory import SeededDirectory
 from localdev.invoke import LocalFunction
 from localdev.stack import LocalStack, create_locked_bucket

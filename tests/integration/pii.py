@@ -13,8 +13,8 @@ import boto3
 import pytest
 from aws_lambda_powertools import Tracer
 
-import finspace_users.observability as observability
-from finspace_users.observability import logger
+import finspace_users.aws.observability as observability
+from finspace_users.aws.observability import logger
 from localdev.directory import FIRST_NAMES, LAST_NAMES
 from localdev.invoke import LocalFunction
 from localdev.stack import LOCAL_TABLE_NAME

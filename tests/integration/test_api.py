@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import requests
 
-from finspace_users.observability import logger
+from finspace_users.aws.observability import logger
 from localdev.stack import LocalStack
 from tests.conftest import CapturedLog
 from tests.helpers import CALLER_AUTH, http_problem_of

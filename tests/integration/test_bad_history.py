@@ -33,8 +33,8 @@ PREVIOUS_PREFIX = f"snapshots/2026/06/01/{PREVIOUS}/"
 
 MEASURE = """
 import json, sys, time, tracemalloc
-from finspace_users.changes import ChangeReport, latest_summary
-from finspace_users.snapshot_objects import s3_client
+from finspace_users.access_review.changes import ChangeReport, latest_summary
+from finspace_users.access_review.snapshot_objects import s3_client
 
 bucket, tick = sys.argv[1:]
 latest_summary(s3_client(), bucket, before=tick)  # the client and its models, loaded before measuring

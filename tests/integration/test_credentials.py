@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from finspace_users.sessions import reset_role_session
+from finspace_users.aws.sessions import reset_role_session
 from localdev.invoke import LocalFunction
 from localdev.stack import LocalStack
 from localdev.template import functions

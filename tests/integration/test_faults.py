@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import requests
 
-from finspace_users.finspace import reset_finspace_clients
-from finspace_users.page_cache import reset_page_cache
-from finspace_users.snapshot import reset_snapshot_store
+from finspace_users.access_review.snapshot import reset_snapshot_store
+from finspace_users.aws.finspace import reset_finspace_clients
+from finspace_users.http.page_cache import reset_page_cache
 from localdev.directory import SeededDirectory
 from localdev.invoke import LocalFunction
 from localdev.stack import LocalStack

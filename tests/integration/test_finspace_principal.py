@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from moto.sts.models import sts_backends
 
-from finspace_users.finspace import reset_finspace_clients
-from finspace_users.page_cache import reset_page_cache
-from finspace_users.sessions import reset_role_session
+from finspace_users.aws.finspace import reset_finspace_clients
+from finspace_users.aws.sessions import reset_role_session
+from finspace_users.http.page_cache import reset_page_cache
 from localdev.invoke import LocalFunction
 from localdev.stack import LocalStack
 from localdev.template import functions

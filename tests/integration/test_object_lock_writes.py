@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 import pytest
 
-from finspace_users.snapshot_objects import PART_BYTES, StreamingUpload, s3_client
+from finspace_users.access_review.snapshot_objects import PART_BYTES, StreamingUpload, s3_client
 from localdev.stack import LocalStack, create_locked_bucket
 
 CHECKSUM_HEADERS = ("x-amz-checksum-crc32", "x-amz-sdk-checksum-algorithm", "content-md5")

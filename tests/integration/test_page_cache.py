@@ -12,7 +12,7 @@ import boto3
 import pytest
 import requests
 
-from finspace_users.page_cache import IN_PROGRESS_WAIT_SECONDS, reset_page_cache
+from finspace_users.http.page_cache import IN_PROGRESS_WAIT_SECONDS, reset_page_cache
 from localdev.invoke import LocalFunction
 from localdev.stack import LOCAL_TABLE_NAME, LocalStack
 from tests.conftest import CapturedLog

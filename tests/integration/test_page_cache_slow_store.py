@@ -12,10 +12,10 @@ import pytest
 import requests
 from botocore.config import Config
 
-from finspace_users import page_cache
-from finspace_users.finspace import CLIENT_CONFIG
-from finspace_users.idempotency import STORE_CONFIG
-from finspace_users.page_cache import IN_PROGRESS_POLL_DELAYS, reset_page_cache
+from finspace_users.aws.finspace import CLIENT_CONFIG
+from finspace_users.aws.record_store import STORE_CONFIG
+from finspace_users.http import page_cache
+from finspace_users.http.page_cache import IN_PROGRESS_POLL_DELAYS, reset_page_cache
 from localdev.invoke import LocalFunction
 from localdev.stack import LOCAL_TABLE_NAME, LocalStack
 from localdev.template import load_template

@@ -13,10 +13,10 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from finspace_users.finspace import finspace_batch_client, finspace_client, list_users_page
-from finspace_users.snapshot import reset_snapshot_store
-from finspace_users.snapshot_objects import PART_BYTES, s3_client
-from finspace_users.users_pages import BEFORE_PARSING_A_PAGE
+from finspace_users.access_review.snapshot import reset_snapshot_store
+from finspace_users.access_review.snapshot_objects import PART_BYTES, s3_client
+from finspace_users.aws.finspace import finspace_batch_client, finspace_client, list_users_page
+from finspace_users.aws.orjson_page_parser import BEFORE_PARSING_A_PAGE
 from localdev.directory import SeededDirectory
 from localdev.invoke import LocalFunction
 from localdev.stack import LOCAL_BUCKET_NAME, LOCAL_TABLE_NAME, LocalStack
@@ -87,7 +87,7 @@ def test_snapshot_holds_the_directory_exactly(
 def test_snapshot_client_pages_equal_botocores_parse(
     stack_functions: dict[str, LocalFunction], thousand_users: SeededDirectory
 ) -> None:
-    """The snapshot's client parses pages with orjson (users_pages.parse_users_page_with_orjson);
+    """The snapshot's client parses pages with orjson (orjson_page_parser.parse_users_page_with_orjson);
     the API's client leaves them to botocore. Page for page, they must agree."""
     bodies_left_to_botocore: list[bytes] = []
     snapshot_client = finspace_batch_client()

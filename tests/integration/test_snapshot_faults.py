@@ -19,8 +19,8 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAl
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from finspace_users import snapshot
-from finspace_users.snapshot_objects import s3_client
+from finspace_users.access_review import snapshot
+from finspace_users.access_review.snapshot_objects import s3_client
 from localdev.directory import SeededDirectory
 from localdev.stack import LocalStack
 from tests.integration.dynamodb_proxy import DynamoDBProxy

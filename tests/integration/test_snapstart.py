@@ -6,9 +6,9 @@ from collections.abc import Iterator
 import pytest
 from snapshot_restore_py import get_after_restore
 
-from finspace_users.finspace import finspace_client
-from finspace_users.sessions import role_session
-from finspace_users.snapstart import forget_connections_and_credentials
+from finspace_users.aws.finspace import finspace_client
+from finspace_users.aws.sessions import role_session
+from finspace_users.snapstart_hook import forget_connections_and_credentials
 from localdev.invoke import LocalFunction
 from localdev.stack import LocalStack
 from localdev.template import functions

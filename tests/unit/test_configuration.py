@@ -10,12 +10,14 @@ import pytest
 from botocore.config import Config
 from botocore.loaders import JSONFileLoader
 
-from finspace_users import sessions, snapshot
-from finspace_users.finspace import CLIENT_CONFIG, finspace_client, reset_finspace_clients
-from finspace_users.idempotency import STORE_CONFIG, idempotency_store
-from finspace_users.page_cache import IN_PROGRESS_WAIT_SECONDS, _page_fetcher, reset_page_cache
-from finspace_users.snapshot_objects import s3_client
-from localdev.invoke import LocalFunction, load_env_vars
+from finspace_users.access_review import snapshot
+from finspace_users.access_review.snapshot_objects import s3_client
+from finspace_users.aws import sessions
+from finspace_users.aws.finspace import CLIENT_CONFIG, finspace_client, reset_finspace_clients
+from finspace_users.aws.record_store import STORE_CONFIG, idempotency_store
+from finspace_users.http.page_cache import IN_PROGRESS_WAIT_SECONDS, _page_fetcher, reset_page_cache
+from localdev.env_vars import load_env_vars
+from localdev.invoke import LocalFunction
 from localdev.template import PROJECT_ROOT, functions, load_template, resources_of_type
 from tests.helpers import CHANGE_METRICS
 

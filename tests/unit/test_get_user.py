@@ -5,7 +5,7 @@ import pytest
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 from botocore.stub import Stubber
 
-from finspace_users.finspace import finspace_client, reset_finspace_clients
+from finspace_users.aws.finspace import finspace_client, reset_finspace_clients
 from localdev.invoke import LocalFunction
 from tests.conftest import CapturedLog
 from tests.helpers import api_event, header, problem_of

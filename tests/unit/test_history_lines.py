@@ -6,7 +6,7 @@ from itertools import pairwise
 
 import pytest
 
-from finspace_users.changes import MAX_LINE_BYTES, UnreadableHistoryError, _split_lines
+from finspace_users.access_review.changes import MAX_LINE_BYTES, UnreadableHistoryError, _split_lines
 
 
 def chunks_of(body: bytes, rng: random.Random, cuts: int) -> list[bytes]:

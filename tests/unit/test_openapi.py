@@ -4,7 +4,7 @@ import json
 
 from openapi_spec_validator import validate
 
-from finspace_users.models import USER_EXAMPLE, User
+from finspace_users.http.models import USER_EXAMPLE, User
 from localdev.openapi import OPENAPI_PATH, generate, render
 
 

@@ -92,7 +92,7 @@ def test_errors_table_has_one_row_per_problem_type_and_each_can_happen() -> None
     rows = tables_in_section("### Errors")[0]
     types = [unquoted(slug) for row in rows for slug in row[1].split(", ")]
     assert len(types) == len(set(types)), "a problem type listed twice"
-    produced = (PROJECT_ROOT / "layers" / "shared" / "finspace_users" / "problems.py").read_text()
+    produced = (PROJECT_ROOT / "layers" / "shared" / "finspace_users" / "contracts" / "problems.py").read_text()
     gateway = str(load_template()["Resources"]["UsersApi"]["Properties"]["GatewayResponses"])
     for slug in types:
         assert f'"{slug}"' in produced or f"problem:{slug}" in gateway, slug

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from finspace_users.schedule import InvalidEventError, parse_schedule_input
-from finspace_users.schedule_requests import SnapshotRequest, utc_timestamp
+from finspace_users.contracts.schedule_requests import SnapshotRequest, utc_timestamp
+from finspace_users.schedules.schedule import InvalidEventError, parse_schedule_input
 from localdev.invoke import LocalFunction
 from localdev.template import PROJECT_ROOT
 from tests.helpers import PROBLEM_FIELDS
@@ -159,10 +159,10 @@ def test_a_tick_due_now_or_within_clock_skew_is_taken(ahead: timedelta) -> None:
     assert request.tick == utc_timestamp(scheduled)
 
 
-@pytest.mark.parametrize("action_module", ["finspace_users.snapshot", "finspace_users.canary"])
+@pytest.mark.parametrize("action_module", ["finspace_users.access_review.snapshot", "finspace_users.schedules.canary"])
 def test_schedule_actions_do_not_import_the_dispatcher_back(action_module: str) -> None:
     """schedule.py imports the actions; they share only the request models with it."""
-    script = f"import sys, {action_module}; print('finspace_users.schedule' in sys.modules)"
+    script = f"import sys, {action_module}; print('finspace_users.schedules.schedule' in sys.modules)"
     loaded = subprocess.run(  # noqa: S603 - our own modules
         [sys.executable, "-c", script],
         capture_output=True,

@@ -127,12 +127,12 @@ def test_ours_has_no_finspace_data_model_of_its_own() -> None:
 
 
 def test_the_venv_and_the_shared_package_search_the_extracted_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    from finspace_users import sessions
+    from finspace_users.aws import sessions
 
     assert str(sdk.DEVELOPMENT_DATA) in os.environ["AWS_DATA_PATH"].split(os.pathsep)  # the .venv's .pth line
     monkeypatch.setenv("AWS_DATA_PATH", f"/elsewhere{os.pathsep}~/models")
     assert sessions.model_search_paths()[:2] == ["/elsewhere", os.path.expanduser("~/models")]
-    bundled = Path(sessions.__file__).with_name("botocore_data")
+    bundled = Path(sessions.__file__).parents[1] / "botocore_data"
     assert bundled == sessions.BUNDLED_MODELS
     assert (str(bundled) in sessions.model_search_paths()) == bundled.is_dir()
 

@@ -2,7 +2,7 @@
 
 import json
 
-from finspace_users.snapshot import _as_lines
+from finspace_users.access_review.snapshot import _as_lines
 
 
 def test_each_user_is_one_line_of_compact_utf8_json_in_finspace_field_order() -> None:

@@ -8,7 +8,7 @@ import orjson
 import pytest
 from botocore.parsers import create_parser
 
-from finspace_users.users_pages import parse_users_page_with_orjson
+from finspace_users.aws.orjson_page_parser import parse_users_page_with_orjson
 
 PAGE = {
     "users": [

@@ -28,9 +28,14 @@ import orjson
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 
-from finspace_users.evidence import link_to, verified_by_kms
-from finspace_users.observability import logger, metrics
-from finspace_users.snapshot_objects import StreamingUpload, kms_client, s3_client, stored_summary_and_body
+from finspace_users.access_review.evidence import link_to, verified_by_kms
+from finspace_users.access_review.snapshot_objects import (
+    StreamingUpload,
+    kms_client,
+    s3_client,
+    stored_summary_and_body,
+)
+from finspace_users.aws.observability import logger, metrics
 
 SNAPSHOTS_PREFIX = "snapshots/"
 COMPARED_FIELDS = ("firstName", "lastName", "emailAddress", "status", "type", "apiAccess", "apiAccessPrincipalArn")

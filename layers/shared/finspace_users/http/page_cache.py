@@ -13,9 +13,9 @@ from typing import Any, Literal, cast
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from finspace_users.finspace import list_users_page
-from finspace_users.idempotency import STORE_CONFIG, table_store
-from finspace_users.observability import logger
+from finspace_users.aws.finspace import list_users_page
+from finspace_users.aws.observability import logger
+from finspace_users.aws.record_store import STORE_CONFIG, table_store
 
 # hit: replayed from the store; miss: fetched from FinSpace and recorded; waited: replayed
 # once the request that was fetching it had recorded it; bypass: fetched from FinSpace
@@ -41,6 +41,7 @@ WRITER_SECONDS = 18
 # cache window plus this was not written by this cache (or by a deployment with a longer
 # window: it is ignored until it expires).
 CLOCK_SKEW_SECONDS = 5
+PAGE_RECORD_PREFIX = "users-page"
 PageFetcher = Callable[..., dict[str, Any]]
 
 
@@ -151,7 +152,10 @@ def _page_fetcher() -> tuple[PageFetcher, Any, Any] | None:
     store = _page_store()
 
     # page_request is the key; finspace, the call to record.
-    @idempotent_function(data_keyword_argument="page_request", config=config, persistence_store=store)
+    # A fixed prefix, not Powertools' default (the module path, which a move changes).
+    @idempotent_function(
+        data_keyword_argument="page_request", config=config, persistence_store=store, key_prefix=PAGE_RECORD_PREFIX
+    )
     def fetch_page(page_request: dict[str, Any], finspace: _FinSpaceOnce) -> dict[str, Any]:
         return finspace()
 

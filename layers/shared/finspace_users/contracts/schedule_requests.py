@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 from pydantic_core import PydanticCustomError
 
-from finspace_users.finspace import USER_ID_RULES
+from finspace_users.aws.finspace import USER_ID_RULES
 
 # A tick is taken at its time, never before: Scheduler invokes at the scheduled time, so
 # a scheduledTime further ahead than clock skew is not a delivery of that tick.

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
-from finspace_users.finspace import USER_ID_RULES
+from finspace_users.aws.finspace import USER_ID_RULES
 
 # FinSpace's own limits (botocore model, UserId and ResultLimit shapes).
 UserIdParam = Annotated[

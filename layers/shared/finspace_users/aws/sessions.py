@@ -6,7 +6,7 @@ S3 clients share the function role's session, and the session that signs with Fi
 credentials reads models through the same loader.
 
 botocore 1.43.117 and later have no finspace-data model. The build extracts it from the
-botocore 1.43.116 wheel into botocore_data/ beside this module (packaging/sdk.py), and
+botocore 1.43.116 wheel into the package's botocore_data/ (packaging/sdk.py), and
 the loader searches that folder after AWS_DATA_PATH's, through botocore's public
 `extra_search_paths`. In .venv, where this package runs from its source, AWS_DATA_PATH
 names the same extracted files (build/botocore-data).
@@ -20,8 +20,9 @@ import boto3
 import botocore.loaders
 import botocore.session
 
-# The finspace-data model the build puts beside this module (absent in the source tree).
-BUNDLED_MODELS = Path(__file__).with_name("botocore_data")
+# The finspace-data model the build puts at finspace_users/botocore_data (absent in the
+# source tree).
+BUNDLED_MODELS = Path(__file__).parents[1] / "botocore_data"
 
 
 def model_search_paths() -> list[str]:

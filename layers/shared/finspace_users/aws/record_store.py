@@ -5,7 +5,7 @@ from typing import Any
 
 from botocore.config import Config
 
-from finspace_users.sessions import role_session
+from finspace_users.aws.sessions import role_session
 
 # The page cache's budget (the snapshot passes its own): one attempt of 0.5 s to connect
 # and 1 s to read. A caller is waiting, and a retry would not help: a late write has

@@ -7,16 +7,16 @@ clients, credentials and connections are dropped; the next call builds fresh one
 
 import sys
 
-from finspace_users.finspace import reset_finspace_clients
-from finspace_users.page_cache import reset_page_cache
-from finspace_users.sessions import reset_role_session
+from finspace_users.aws.finspace import reset_finspace_clients
+from finspace_users.aws.sessions import reset_role_session
+from finspace_users.http.page_cache import reset_page_cache
 
 
 def forget_connections_and_credentials() -> None:
     reset_finspace_clients()
     reset_page_cache()
     reset_role_session()
-    snapshot = sys.modules.get("finspace_users.snapshot")  # loaded only on schedule paths
+    snapshot = sys.modules.get("finspace_users.access_review.snapshot")  # loaded only on schedule paths
     if snapshot is not None:
         snapshot.reset_snapshot_store()
 

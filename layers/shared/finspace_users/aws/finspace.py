@@ -2,7 +2,7 @@
 
 Responses are returned as FinSpace sent them, minus ``ResponseMetadata``: field names
 and epoch-millisecond integers pass through untouched, and absent fields stay absent.
-Pages the snapshot reads also keep FinSpace's field order (users_pages.py).
+Pages the snapshot reads also keep FinSpace's field order (orjson_page_parser.py).
 """
 
 import math
@@ -26,8 +26,8 @@ from botocore.credentials import (
 )
 from botocore.exceptions import ClientError
 
-from finspace_users.observability import metrics
-from finspace_users.sessions import botocore_session, role_session
+from finspace_users.aws.observability import metrics
+from finspace_users.aws.sessions import botocore_session, role_session
 
 if TYPE_CHECKING:
     from types_boto3_finspace_data import FinSpaceDataClient
@@ -75,7 +75,7 @@ def finspace_batch_client() -> "FinSpaceDataClient":
     """The client for the snapshot: same credentials, more patience, and pages of users
     parsed by orjson."""
     # Imported here, so that the API functions' cold start does not load orjson.
-    from finspace_users.users_pages import BEFORE_PARSING_A_PAGE, parse_users_page_with_orjson
+    from finspace_users.aws.orjson_page_parser import BEFORE_PARSING_A_PAGE, parse_users_page_with_orjson
 
     client = _new_client(_data_session(), BATCH_CLIENT_CONFIG)
     client.meta.events.register(BEFORE_PARSING_A_PAGE, parse_users_page_with_orjson)

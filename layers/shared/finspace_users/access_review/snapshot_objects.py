@@ -7,7 +7,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache
 from typing import Any
 
-from finspace_users.sessions import role_session
+from finspace_users.aws.sessions import role_session
 
 # S3 parts are 5 MiB at least (but the last); 8 MiB keeps the part count low.
 PART_BYTES = 8 * 1024 * 1024

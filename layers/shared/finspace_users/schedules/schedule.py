@@ -16,9 +16,9 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 
-from finspace_users.observability import logger
-from finspace_users.problems import unsupported_event
-from finspace_users.schedule_requests import CanaryRequest, ScheduledEvent, ScheduleRequest, SnapshotRequest
+from finspace_users.aws.observability import logger
+from finspace_users.contracts.problems import unsupported_event
+from finspace_users.contracts.schedule_requests import CanaryRequest, ScheduledEvent, ScheduleRequest, SnapshotRequest
 
 
 class InvalidEventError(ValueError):
@@ -36,10 +36,10 @@ def run_schedule_action(event: Any, context: LambdaContext, supported: Collectio
         raise
     # Imported here: API requests never pay for S3 transfers or the canary.
     if isinstance(request, SnapshotRequest):
-        from finspace_users.snapshot import take_snapshot
+        from finspace_users.access_review.snapshot import take_snapshot
 
         return take_snapshot(request, context)
-    from finspace_users.canary import run_canary
+    from finspace_users.schedules.canary import run_canary
 
     return run_canary(request, context)
 

@@ -14,8 +14,8 @@ from aws_lambda_powertools.shared.json_encoder import Encoder
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
-from finspace_users.observability import logger
-from finspace_users.problems import (
+from finspace_users.aws.observability import logger
+from finspace_users.contracts.problems import (
     INTERNAL_ERROR,
     PROBLEM_CONTENT_TYPE,
     REJECTED_BY_FINSPACE,
@@ -112,7 +112,7 @@ def handle_event(
     if isinstance(event, Mapping) and "httpMethod" in event and "requestContext" in event:
         return _serve_api(app, event, context)
     # Schedule inputs are parsed with pydantic models that API requests never need.
-    from finspace_users.schedule import run_schedule_action
+    from finspace_users.schedules.schedule import run_schedule_action
 
     return run_schedule_action(event, context, schedule_actions)
 

@@ -38,19 +38,20 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from finspace_users.changes import SNAPSHOTS_PREFIX, ChangeReport
-from finspace_users.evidence import PREVIOUS_FIELD, SIGNATURE_FIELD, signed, summary_body
-from finspace_users.finspace import finspace_batch_client, list_users_page
-from finspace_users.idempotency import idempotency_store
-from finspace_users.observability import logger, metrics
-from finspace_users.schedule_requests import SnapshotRequest, utc_timestamp
-from finspace_users.snapshot_objects import StreamingUpload, kms_client, s3_client, stored_summary
+from finspace_users.access_review.changes import SNAPSHOTS_PREFIX, ChangeReport
+from finspace_users.access_review.evidence import PREVIOUS_FIELD, SIGNATURE_FIELD, signed, summary_body
+from finspace_users.access_review.snapshot_objects import StreamingUpload, kms_client, s3_client, stored_summary
+from finspace_users.aws.finspace import finspace_batch_client, list_users_page
+from finspace_users.aws.observability import logger, metrics
+from finspace_users.aws.record_store import idempotency_store
+from finspace_users.contracts.schedule_requests import SnapshotRequest, utc_timestamp
 
 PAGE_SIZE = 100
 DAY_MS = 24 * 3600 * 1000
 # Long enough to absorb every redelivery and retry of a tick (Scheduler retries for
 # up to a day at most), short enough to keep the table small.
 TICK_RECORD_SECONDS = 2 * 24 * 3600
+TICK_RECORD_PREFIX = "snapshot-tick"
 # The snapshot can wait where an API request cannot: each call on the tick's record makes
 # up to 8 attempts, backing off up to 20 s between them (standard mode), so a table that
 # fails for a moment costs the tick a delay, not a failure. At worst about 100 s a call.
@@ -89,7 +90,7 @@ def take_snapshot(request: SnapshotRequest, context: LambdaContext | None) -> di
     invocation, before Lambda's retry comes."""
     tick: Tick = {"scheduledTime": request.tick}
     bucket, summary_key = os.environ["SNAPSHOT_BUCKET_NAME"], snapshot_prefix(request.tick) + "summary.json"
-    sweep_once, config, store = _idempotent_sweep()
+    sweep_tick, config, store = _tick_once()
     if context is not None:
         config.register_lambda_context(context)
     attempt = _Attempt()
@@ -101,7 +102,7 @@ def take_snapshot(request: SnapshotRequest, context: LambdaContext | None) -> di
         trouble: Exception
         if attempt.error is None:
             try:
-                return sweep_once(tick=tick, attempt=attempt)
+                return sweep_tick(tick=tick, attempt=attempt)
             except RECORD_ERRORS as error:
                 if attempt.summary is not None:  # the snapshot is complete; only its record is not
                     logger.warning("Snapshot taken, but its tick record was not updated", extra=tick)
@@ -131,13 +132,15 @@ def _time_to_retry(context: LambdaContext | None) -> bool:
 
 
 def reset_snapshot_store() -> None:
-    _idempotent_sweep.cache_clear()
+    _tick_once.cache_clear()
     s3_client.cache_clear()
     kms_client.cache_clear()
 
 
 @cache
-def _idempotent_sweep() -> tuple[Callable[..., dict[str, Any]], Any, Any]:
+def _tick_once() -> tuple[Callable[..., dict[str, Any]], Any, Any]:
+    """sweep_tick (sweep_directory, at most once a tick: Powertools idempotency keyed on
+    scheduledTime), its config and its store, built on first use."""
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 
     config = IdempotencyConfig(
@@ -147,17 +150,21 @@ def _idempotent_sweep() -> tuple[Callable[..., dict[str, Any]], Any, Any]:
     )
     store = idempotency_store(boto_config=SNAPSHOT_STORE_CONFIG)
 
-    @idempotent_function(data_keyword_argument="tick", config=config, persistence_store=store)
-    def sweep_once(tick: Tick, attempt: _Attempt) -> dict[str, Any]:
+    # A fixed prefix: by default Powertools keys records on the function's module path,
+    # which a move or a rename would change under a tick in flight.
+    @idempotent_function(
+        data_keyword_argument="tick", config=config, persistence_store=store, key_prefix=TICK_RECORD_PREFIX
+    )
+    def sweep_tick(tick: Tick, attempt: _Attempt) -> dict[str, Any]:
         try:
-            summary = sweep(tick["scheduledTime"])
+            summary = sweep_directory(tick["scheduledTime"])
         except Exception as error:
             attempt.error = error
             raise
         attempt.summary = summary
         return summary
 
-    return sweep_once, config, store
+    return sweep_tick, config, store
 
 
 def _log_replay(response: Any, idempotent_data: Any) -> Any:
@@ -175,7 +182,7 @@ def snapshot_prefix(tick: str) -> str:
     return f"{SNAPSHOTS_PREFIX}{datetime.fromisoformat(tick):%Y/%m/%d}/{tick}/"
 
 
-def sweep(tick: str) -> dict[str, Any]:
+def sweep_directory(tick: str) -> dict[str, Any]:
     """Walk every page into users.jsonl, compare it with the previous snapshot into
     changes.jsonl, then write summary.json; returns the summary."""
     prefix = snapshot_prefix(tick)

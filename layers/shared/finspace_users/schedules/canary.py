@@ -7,10 +7,10 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from finspace_users.finspace import get_user
-from finspace_users.observability import logger, metrics
-from finspace_users.problems import problem_for_exception
-from finspace_users.schedule_requests import CanaryRequest
+from finspace_users.aws.finspace import get_user
+from finspace_users.aws.observability import logger, metrics
+from finspace_users.contracts.problems import problem_for_exception
+from finspace_users.contracts.schedule_requests import CanaryRequest
 
 
 def run_canary(request: CanaryRequest, context: LambdaContext | None) -> dict[str, Any]:
