@@ -75,8 +75,9 @@ def measured_read(history: History, stack: LocalStack) -> dict[str, Any]:
     measured: dict[str, Any] = json.loads(completed.stdout.splitlines()[-1])
     mib = 1024 * 1024
     print(
-        f"read of the bad history: {measured['seconds'] * 1000:.0f} ms, RSS growth {measured['rss_growth'] / mib:.1f} "
-        f"MiB, traced peak {measured['traced_peak'] / mib:.2f} MiB: {measured['reason']}"
+        f"figure: read of the bad history: {measured['seconds'] * 1000:.0f} ms, "
+        f"RSS growth {measured['rss_growth'] / mib:.1f} MiB, "
+        f"traced peak {measured['traced_peak'] / mib:.2f} MiB: {measured['reason']}"
     )
     return measured
 

@@ -51,7 +51,7 @@ def test_30_percent_throttling_gives_200_or_429_never_5xx(
         list_users.environment["PAGE_CACHE_SECONDS"] = "60"
         reset_page_cache()
 
-    print(f"30% throttling, 60 API requests: {dict(outcomes)}")
+    print(f"figure: 30% throttling, 60 API requests: {dict(outcomes)}")
     assert set(outcomes) <= {200, 429}
     assert outcomes[200] > 40  # botocore's retries absorb most throttling
 
@@ -72,7 +72,7 @@ def test_30_percent_throttling_still_gives_a_complete_snapshot(
     finally:
         stack.emulator.directory = seeded
     throttled_calls = stack.emulator.calls["ListUsers"] - calls_before - summary["pages"]
-    print(f"snapshot of 1000 users under 30% throttling: {throttled_calls} throttled calls retried")
+    print(f"figure: snapshot of 1000 users under 30% throttling: {throttled_calls} throttled calls retried")
     assert throttled_calls > 0
     assert summary["userCount"] == len(expected) == 1000
     assert summary["pages"] == 10
@@ -99,7 +99,7 @@ def test_latency_beyond_the_read_timeout_is_504_inside_the_budget(api_url: str, 
     )
 
     elapsed = time.monotonic() - started
-    print(f"FinSpace answering in 3.5 s: {response.status_code} after {elapsed:.1f} s")
+    print(f"figure: FinSpace answering in 3.5 s: {response.status_code} after {elapsed:.1f} s")
     assert response.status_code == 504
     http_problem_of(response, "upstream-timeout")
     assert elapsed < API_GATEWAY_LIMIT_SECONDS
@@ -135,7 +135,7 @@ def test_unreachable_finspace_is_502_without_hanging(stack: LocalStack) -> None:
         reset_finspace_clients()
 
     elapsed = time.monotonic() - started
-    print(f"FinSpace unreachable: {response['statusCode']} after {elapsed:.1f} s")
+    print(f"figure: FinSpace unreachable: {response['statusCode']} after {elapsed:.1f} s")
     assert response["statusCode"] in {502, 504}
     assert json.loads(response["body"])["type"] in {
         "urn:finspace-users:problem:upstream-unreachable",

@@ -71,5 +71,5 @@ def test_every_answer_conforms_and_none_is_a_server_error(case: Any, api_url: st
 
 
 def test_at_least_500_cases_were_fuzzed() -> None:
-    print(f"schemathesis cases: {dict(cases_run)}, total {sum(cases_run.values())}")
+    print(f"figure: schemathesis cases: {dict(cases_run)}, total {sum(cases_run.values())}")
     assert sum(cases_run.values()) >= MINIMUM_CASES

@@ -131,7 +131,7 @@ def test_twenty_identical_requests_at_once_all_get_the_page_from_one_finspace_ca
     assert [response.status_code for response in responses] == [200] * 20
     assert len({response.content for response in responses}) == 1
     served_by = Counter(response.headers["X-Cache"] for response in responses)
-    print(f"20 identical requests at once: {dict(served_by)}, FinSpace calls: {list_calls(stack) - before}")
+    print(f"figure: 20 identical requests at once: {dict(served_by)}, FinSpace calls: {list_calls(stack) - before}")
     assert served_by["miss"] == 1
     assert set(served_by) <= {"miss", "waited", "hit"}
     assert list_calls(stack) - before == 1

@@ -89,7 +89,8 @@ def report(scenario: str, *costs: dict[str, Any]) -> None:
     for index, cost in enumerate(costs, 1):
         response = cost["response"]
         shown = {key: value for key, value in cost.items() if key != "response"}
-        print(f"{scenario}, request {index}: {response.status_code} X-Cache={response.headers.get('X-Cache')} {shown}")
+        cache = response.headers.get("X-Cache")
+        print(f"figure: {scenario}, request {index}: {response.status_code} X-Cache={cache} {shown}")
 
 
 def test_the_worst_case_fits_the_function_timeout() -> None:
