@@ -133,9 +133,10 @@ def export(verified: Verified, history: History, public_key: rsa.RSAPublicKey, m
     )
 
 
-def verify_pack(pack: Path, as_json: bool, as_csv: bool) -> int:
+def verify_pack(pack: Path, as_json: bool, as_csv: bool, expected_key: bytes | None = None) -> int:
     """The pack, offline: every file as its manifest says, the population as its
-    users.jsonl gives it, every summary's signature with the pack's key, and the chain."""
+    users.jsonl gives it, every summary's signature with the pack's key, and the chain.
+    With `expected_key` (the firm's PEM), the pack's own key must be that key."""
     try:
         manifest = json.loads((pack / MANIFEST).read_text())
         listed = {entry["path"]: entry for entry in manifest["files"]}
@@ -160,6 +161,8 @@ def verify_pack(pack: Path, as_json: bool, as_csv: bool) -> int:
         raise CannotRunError(f"{pack}/{KEY_FILE} is not a public key") from None
     if not isinstance(key, rsa.RSAPublicKey):
         raise CannotRunError(f"{pack}/{KEY_FILE} is not an RSA key")
+    if expected_key is not None and _der(serialization.load_pem_public_key(expected_key)) != _der(key):
+        findings.append(("-", "bad signature", f"{KEY_FILE} is not the public key given with --public-key"))
     report = verify(DirectoryHistory(pack), key, timedelta(days=36500), tick_time(chain[-1]), lambda t, _: t == tick)
     for finding in report.findings:
         # The exported snapshot's own predecessor is, by design, not in the pack.
@@ -196,3 +199,8 @@ def verify_pack(pack: Path, as_json: bool, as_csv: bool) -> int:
         )
         print(closing, file=sys.stderr if as_csv else sys.stdout)
     return 1 if findings else 0
+
+
+def _der(key: Any) -> bytes:
+    der: bytes = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return der

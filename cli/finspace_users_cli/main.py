@@ -130,7 +130,14 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "verify" and args.pack is not None:
         from finspace_users_cli.export import verify_pack
 
-        return verify_pack(args.pack, args.json, args.csv)
+        expected = None
+        if args.public_key is not None:
+            try:
+                expected = args.public_key.read_bytes()
+            except OSError as error:
+                raise CannotRunError(f"cannot read {args.public_key}: {error.strerror}") from None
+            loaded_public_key(expected)
+        return verify_pack(args.pack, args.json, args.csv, expected)
     history = history_from(args.bucket, args.stack, args.dir)
     if args.command == "public-key":
         pem = public_key_pem(history, args.key_id)

@@ -10,6 +10,7 @@ against AWS and against the local stack.
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -52,10 +53,21 @@ class History(Protocol):
     def versions(self) -> list[Version] | None: ...
 
 
+# The one form the snapshot writes a tick in (schedule_requests.utc_timestamp).
+TICK = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+
+
 def summary_tick(key: str) -> str | None:
     """The tick of snapshots/YYYY/MM/DD/{tick}/summary.json, or None for any other key."""
     parts = key.split("/")
-    return parts[4] if len(parts) == 6 and key.startswith(SNAPSHOTS_PREFIX) and parts[5] == "summary.json" else None
+    is_summary = len(parts) == 6 and key.startswith(SNAPSHOTS_PREFIX) and parts[5] == "summary.json"
+    return parts[4] if is_summary and TICK.fullmatch(parts[4]) else None
+
+
+def _unreadable(source: str, key: str, error: Exception) -> CannotRunError:
+    """No access, or the network failing: the tool cannot check, which is no finding."""
+    reason = error.response.get("Error", {}).get("Code", "error") if isinstance(error, ClientError) else error
+    return CannotRunError(f"cannot read {source}/{key}: {reason}")
 
 
 def _streamed_digest(chunks: Iterator[bytes]) -> Digest:
@@ -87,14 +99,18 @@ class BucketHistory:
             body: bytes = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
         except self.s3.exceptions.NoSuchKey:
             return None
+        except (ClientError, BotoCoreError) as error:
+            raise _unreadable(self.name, key, error) from None
         return body
 
     def digest(self, key: str) -> Digest | None:
         try:
             body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"]
+            return _streamed_digest(body.iter_chunks(READ_CHUNK_BYTES))
         except self.s3.exceptions.NoSuchKey:
             return None
-        return _streamed_digest(body.iter_chunks(READ_CHUNK_BYTES))
+        except (ClientError, BotoCoreError) as error:
+            raise _unreadable(self.name, key, error) from None
 
     def versions(self) -> list[Version]:
         found = []

@@ -120,7 +120,8 @@ def _checked_summary(
     elif signature is None or not _valid(public_key, signature, signed_message(summary)):
         report.add(tick, "bad signature", "the signature does not verify with the public key")
     prefix = key.rsplit("/", 1)[0] + "/"
-    described = [summary.get("usersObject"), (summary.get("changes") or {}).get("changesObject")]
+    changes = summary.get("changes")
+    described = [summary.get("usersObject"), changes.get("changesObject") if isinstance(changes, dict) else None]
     for described_object in [d for d in described if d is not None]:
         name = str(described_object.get("key", "")).rsplit("/", 1)[-1] if isinstance(described_object, dict) else ""
         if objects is not None and not objects(tick, name):
@@ -186,8 +187,8 @@ def _check_cadence(snapshots: list[Snapshot], max_age: timedelta, now: datetime,
 
 def _check_versions(history: History, snapshots: dict[str, Snapshot], report: Report) -> None:
     """Snapshot objects are written once: a key with a second version, or a delete
-    marker, is a finding. A sweep completes its objects only when nothing else can fail,
-    so a failed sweep leaves aborted uploads, not versions."""
+    marker, is a finding. A sweep completes its objects only once its summary is signed,
+    so only a sweep that fails in its last writes leaves a version behind; its log says so."""
     versions = history.versions()
     if versions is None:
         report.notes.append("versions not checked: an exported copy has none")

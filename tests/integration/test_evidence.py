@@ -14,6 +14,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from finspace_users.access_review.snapshot import ForgedSummaryError
 from finspace_users_cli.verify import KINDS
 from localdev.directory import SeededDirectory
 from localdev.stack import LOCAL_REGION, LocalStack
@@ -277,3 +278,16 @@ def test_the_stack_option_reads_the_bucket_and_key_from_the_stack_outputs(stack:
 
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert completed.stdout.splitlines()[-1].startswith(f"verify s3://{history.bucket}: 4 snapshots")
+
+
+def test_a_planted_summary_is_never_returned_as_the_ticks(stack: LocalStack, directory: SeededDirectory) -> None:
+    """A summary.json the key did not sign, placed before the tick ran, fails the tick
+    loudly: it is not the day's population."""
+    history = History(stack)
+    history.take(TICKS[0])
+    planted = json.loads(history.object(prefix_of(TICKS[0]) + "summary.json"))
+    planted.update(scheduledTime=TICKS[1], userCount=0)
+    history.s3.put_object(Bucket=history.bucket, Key=prefix_of(TICKS[1]) + "summary.json", Body=json.dumps(planted))
+
+    with pytest.raises(ForgedSummaryError, match=TICKS[1]):
+        history.take(TICKS[1])

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from localdev.directory import SeededDirectory
 from localdev.stack import LocalStack
@@ -194,6 +196,19 @@ def test_export_and_verify_the_pack_offline(stack: LocalStack, changed: dict[str
     checked = run_tool(stack, "verify", "--pack", str(out), kms_reachable=False)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert checked.stdout.splitlines()[-1].endswith("0 findings")
+
+    # With the firm's key, the pack's own key must be that one.
+    firm_key = tmp_path / "firm-key.pem"
+    firm_key.write_bytes((out / "signing-key.pem").read_bytes())
+    with_firm_key = run_tool(stack, "verify", "--pack", str(out), "--public-key", str(firm_key), kms_reachable=False)
+    assert with_firm_key.returncode == 0, with_firm_key.stdout + with_firm_key.stderr
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
+    firm_key.write_bytes(
+        other.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    with_another_key = run_tool(stack, "verify", "--pack", str(out), "--public-key", str(firm_key), kms_reachable=False)
+    assert with_another_key.returncode == 1
+    assert "signing-key.pem is not the public key given with --public-key" in with_another_key.stdout
 
     (out / "population.csv").write_text((out / "population.csv").read_text().replace("ENABLED", "DISABLED", 1))
     tampered = run_tool(stack, "verify", "--pack", str(out), kms_reachable=False)

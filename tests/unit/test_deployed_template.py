@@ -266,7 +266,12 @@ def test_the_bucket_denies_reads_to_everyone_but_the_snapshots_role_and_named_re
     statements = RESOURCES["SnapshotBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     (deny,) = [statement for statement in statements if statement.get("Sid") == "DenyReadsToAllButNamedReaders"]
     assert deny["Effect"] == "Deny" and deny["Principal"] == "*"
-    assert set(deny["Action"]) == {"s3:GetObject", "s3:GetObjectVersion"}
+    assert set(deny["Action"]) == {
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "s3:GetObjectAttributes",
+        "s3:GetObjectVersionAttributes",
+    }
     assert deny["Condition"] == {
         "ArnNotEquals": {"aws:PrincipalArn": {"Fn::GetAtt": "ListUsersRole.Arn"}},
         "ArnNotLike": {
@@ -353,3 +358,12 @@ def test_dev_can_be_emptied_and_prod_is_locked_for_six_years() -> None:
     )
     assert "SnapshotLockMode=GOVERNANCE" in overrides["default"].split()
     assert {"SnapshotLockMode=COMPLIANCE", "SnapshotRetentionYears=6"} <= set(overrides["prod"].split())
+
+
+def test_the_bucket_denies_writes_and_deletes_to_everyone_but_the_snapshots_role() -> None:
+    statements = RESOURCES["SnapshotBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    (deny,) = [statement for statement in statements if statement.get("Sid") == "DenyWritesToAllButTheSnapshot"]
+    assert (deny["Effect"], deny["Principal"]) == ("Deny", "*")
+    assert set(deny["Action"]) == {"s3:PutObject", "s3:DeleteObject"}
+    assert deny["Resource"] == {"Fn::Sub": "${SnapshotBucket.Arn}/*"}
+    assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": {"Fn::GetAtt": "ListUsersRole.Arn"}}}

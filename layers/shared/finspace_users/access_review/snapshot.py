@@ -39,7 +39,13 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from finspace_users.access_review.changes import SNAPSHOTS_PREFIX, ChangeReport
-from finspace_users.access_review.evidence import PREVIOUS_FIELD, SIGNATURE_FIELD, signed, summary_body
+from finspace_users.access_review.evidence import (
+    PREVIOUS_FIELD,
+    SIGNATURE_FIELD,
+    signed,
+    summary_body,
+    verified_by_kms,
+)
 from finspace_users.access_review.snapshot_objects import StreamingUpload, kms_client, s3_client, stored_summary
 from finspace_users.aws.finspace import finspace_batch_client, list_users_page
 from finspace_users.aws.observability import logger, metrics
@@ -73,6 +79,14 @@ RECORD_ERRORS = (
 Tick = dict[str, str]
 
 
+class ForgedSummaryError(RuntimeError):
+    """The tick has a summary.json that the signing key does not vouch for: the tick
+    cannot be taken (its summary cannot be replaced) and is reported as a function error."""
+
+    def __init__(self, tick: str) -> None:
+        super().__init__(f"summary.json of tick {tick} is not signed by SNAPSHOT_SIGNING_KEY_ID")
+
+
 @dataclass
 class _Attempt:
     """What this invocation's sweep came to, which Powertools' errors about the record do
@@ -97,6 +111,11 @@ def take_snapshot(request: SnapshotRequest, context: LambdaContext | None) -> di
     while True:
         taken = stored_summary(bucket, summary_key)
         if taken is not None:
+            # Only a summary our key signed stands for the tick: a planted one is reported,
+            # never returned as the day's population.
+            if not verified_by_kms(taken, kms_client(), os.environ["SNAPSHOT_SIGNING_KEY_ID"]):
+                logger.error("The tick's summary.json is not signed by the snapshot's key", extra=tick)
+                raise ForgedSummaryError(request.tick)
             logger.info("Snapshot tick already taken; returning its stored summary", extra=tick)
             return taken
         trouble: Exception
@@ -246,7 +265,8 @@ def _write_summary(bucket: str, key: str, summary: dict[str, Any]) -> dict[str, 
             IfNoneMatch="*",
         )
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") != "PreconditionFailed":
+        # S3 answers 412 when a summary exists, and 409 when another write of it is under way.
+        if error.response.get("Error", {}).get("Code") not in {"PreconditionFailed", "ConditionalRequestConflict"}:
             raise
         standing = stored_summary(bucket, key)
         if standing is None:  # deleted since: there is nothing to return
