@@ -30,11 +30,20 @@ CLIS = [
 ]
 # Named as users type them, not as run.py; benchmarks.run is not one of ours to rename.
 OUR_CLIS = [module for module in CLIS if module != "benchmarks.run"]
+INVOKE_RUNNING = ("localdev.invoke", "GetUserFunction", "events/get_user.json", "--running")
 
 
-def run_module(*arguments: str) -> subprocess.CompletedProcess[str]:
+def run_module(
+    *arguments: str, env: dict[str, str] | None = None, timeout: int = 300
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 - our own modules
-        [sys.executable, "-m", *arguments], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, check=False
+        [sys.executable, "-m", *arguments],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -79,15 +88,7 @@ def test_invoke_running_finds_make_run_on_its_ports_with_no_aws_region_in_the_sh
     environment = new_user_environment(tmp_path / "local-stack.json")
     make_run = MakeRun(environment)
     try:
-        completed = subprocess.run(  # noqa: S603 - our own module, as a user runs it
-            [sys.executable, "-m", "localdev.invoke", "GetUserFunction", "events/get_user.json", "--running"],
-            cwd=PROJECT_ROOT,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        completed = run_module(*INVOKE_RUNNING, env=environment, timeout=120)
         calls = requests.get(f"http://127.0.0.1:{make_run.finspace_port}/_emulator/calls", timeout=30).json()
     finally:
         make_run.stop()
@@ -100,15 +101,7 @@ def test_invoke_running_finds_make_run_on_its_ports_with_no_aws_region_in_the_sh
 
 def test_invoke_running_with_no_stack_says_so_in_one_line(tmp_path: Path) -> None:
     environment = new_user_environment(tmp_path / "local-stack.json")
-    completed = subprocess.run(  # noqa: S603 - our own module
-        [sys.executable, "-m", "localdev.invoke", "GetUserFunction", "events/get_user.json", "--running"],
-        cwd=PROJECT_ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    completed = run_module(*INVOKE_RUNNING, env=environment, timeout=120)
 
     assert completed.returncode == 1
     assert completed.stdout == ""
