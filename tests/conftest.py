@@ -44,7 +44,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def unit_functions() -> dict[str, LocalFunction]:
     """Both functions with no endpoint override: botocore's Stubber answers every call.
-    The page cache is off here; tests/integration/test_page_cache.py covers it."""
+    The page cache is off here; tests/integration/http/test_page_cache.py covers it."""
     env_vars = load_env_vars()
     env_vars["Parameters"]["FINSPACE_ENDPOINT_URL"] = ""
     for service in ("DYNAMODB", "S3", "KMS"):

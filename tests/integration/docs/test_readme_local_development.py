@@ -19,7 +19,7 @@ from tests.integration import local_commands
 README = documentation()  # README.md and the docs site's pages
 # Commands this suite does not run, and why: each is covered elsewhere, or is this suite.
 NOT_RUN_HERE = {
-    "make run": "a server until Ctrl-C: tests/integration/test_make_run.py starts its module",
+    "make run": "a server until Ctrl-C: tests/integration/localdev/test_make_run.py starts its module",
     "make test": "the whole suite, this test included",
     "make unit": "a part of this suite",
     "make integration": "a part of this suite",

@@ -243,7 +243,7 @@ def test_the_xray_layer_is_attached_only_with_tracing() -> None:
 
 
 def test_what_aws_deploys_attaches_the_xray_layer_only_with_tracing() -> None:
-    from tests.unit.test_deployed_template import TEMPLATE  # SAM's own transform
+    from tests.unit.template.test_deployed_template import TEMPLATE  # SAM's own transform
 
     resources = TEMPLATE["Resources"]
     (xray,) = [logical_id for logical_id in resources if logical_id.startswith("XRayLayer")]

@@ -17,7 +17,7 @@ import pytest
 from localdev.containers import EngineUnavailableError, _apt_install, _require_linux_root
 from localdev.stack import LocalStack
 from tests.integration.history import History, use_directory
-from tests.integration.test_evidence import TICKS, run_tool
+from tests.integration.operator_tool import TICKS, run_tool
 
 
 def chromium() -> str:

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from localdev.directory import SeededDirectory
 from localdev.stack import LocalStack
 from tests.integration.history import History, use_directory
-from tests.integration.test_evidence import TICKS, prefix_of, run_tool
+from tests.integration.operator_tool import TICKS, prefix_of, run_tool
 
 USERS = 40
 MODIFIED_MS = 1_790_000_000_000

@@ -5,10 +5,8 @@ and exits 1."""
 
 import hashlib
 import json
-import os
 import subprocess
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
@@ -18,19 +16,11 @@ from finspace_users.access_review.snapshot import ForgedSummaryError
 from finspace_users_cli.verify import KINDS
 from localdev.directory import SeededDirectory
 from localdev.stack import LOCAL_REGION, LocalStack
-from localdev.template import PROJECT_ROOT
 from tests.conftest import CapturedLog
 from tests.integration.history import History, use_directory
+from tests.integration.operator_tool import TICKS, prefix_of, run_tool
 
 USERS = 30
-TOOL = PROJECT_ROOT / ".venv" / "bin" / "finspace-users"
-# Four daily ticks ending an hour ago: the newest is fresh for the default --max-age.
-NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-TICKS = [(NOW - timedelta(days=3 - day, hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ") for day in range(4)]
-
-
-def prefix_of(tick: str) -> str:
-    return f"snapshots/{tick[:4]}/{tick[5:7]}/{tick[8:10]}/{tick}/"
 
 
 @pytest.fixture
@@ -44,31 +34,6 @@ def history(stack: LocalStack, directory: SeededDirectory) -> History:
     for tick in TICKS:
         history.take(tick)
     return history
-
-
-def run_tool(
-    stack: LocalStack,
-    *arguments: str,
-    kms_reachable: bool = True,
-    cloudformation: bool = False,
-    extra: dict[str, str] | None = None,
-) -> subprocess.CompletedProcess[str]:
-    """The command in a clean environment: no venv on PATH, only the endpoints and keys."""
-    environment = {
-        "PATH": "/usr/bin:/bin",
-        "HOME": os.environ.get("HOME", "/root"),
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": LOCAL_REGION,
-        "AWS_ENDPOINT_URL_S3": stack.moto_url,
-        "AWS_ENDPOINT_URL_KMS": stack.moto_url if kms_reachable else "http://127.0.0.1:9",
-    }
-    if cloudformation:
-        environment["AWS_ENDPOINT_URL_CLOUDFORMATION"] = stack.moto_url
-    environment.update(extra or {})
-    return subprocess.run(  # noqa: S603 - our own console script
-        [str(TOOL), *arguments], env=environment, capture_output=True, text=True, timeout=120, check=False
-    )
 
 
 def verify(stack: LocalStack, history: History, *options: str) -> subprocess.CompletedProcess[str]:

@@ -16,7 +16,7 @@ from localdev.stack import LocalStack
 from tests.conftest import CapturedLog
 from tests.helpers import CHANGE_METRICS, documentation, emitted_metrics
 from tests.integration.history import History, use_directory
-from tests.integration.test_evidence import run_tool
+from tests.integration.operator_tool import run_tool
 
 USERS = 60
 # Ticks lie in the past (2025): a snapshot of a tick still to come is refused.
