@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from localdev.template import PROJECT_ROOT
+from localdev.harness.defaults import PROJECT_ROOT
 
 ARTIFACTS_DIR = PROJECT_ROOT / "build" / "bench" / "artifacts"
 OUR_BUILD = PROJECT_ROOT / ".aws-sam" / "build-x86_64"

@@ -20,8 +20,8 @@ import orjson
 
 from benchmarks.verification import TOOL, environment, measured
 from finspace_users.access_review.evidence import PREVIOUS_FIELD, link_to, signed, summary_body
-from localdev.directory import SeededDirectory
-from localdev.stack import LocalStack, create_locked_bucket
+from localdev.harness.directory import SeededDirectory
+from localdev.harness.stack import LocalStack, create_locked_bucket
 
 FLIPS = {"type": ("APP_USER", "SUPER_USER"), "apiAccess": ("DISABLED", "ENABLED")}
 

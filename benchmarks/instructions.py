@@ -18,9 +18,10 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.run import child_environment, compile_our_code, get_user_event, list_users_event
-from localdev import DefaultsHelpFormatter, cli_description
-from localdev.stack import local_stack
-from localdev.template import PROJECT_ROOT, functions
+from localdev.harness.commands import DefaultsHelpFormatter, cli_description
+from localdev.harness.defaults import PROJECT_ROOT
+from localdev.harness.stack import local_stack
+from localdev.harness.template import functions
 
 VALGRIND = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
 COLLECTED = re.compile(r"Collected : (\d+)")

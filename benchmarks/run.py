@@ -28,13 +28,14 @@ from rich.table import Table
 
 from benchmarks import history_queries, verification
 from benchmarks.artifact import BARE_BUILD, OUR_ARM64_BUILD, OUR_BUILD, ArtifactSize, artifact_sizes, deploy
-from localdev import cli_description
-from localdev.directory import SeededDirectory
-from localdev.emulator import FinSpaceEmulator
-from localdev.front import rest_proxy_event
-from localdev.invoke import LocalFunction, function_environment, load_functions
-from localdev.stack import LOCAL_TABLE_NAME, PROCESS_ENVIRONMENT, LocalStack, local_stack
-from localdev.template import PROJECT_ROOT, functions
+from localdev.harness.commands import cli_description
+from localdev.harness.defaults import PROCESS_ENVIRONMENT, PROJECT_ROOT
+from localdev.harness.directory import SeededDirectory
+from localdev.harness.finspace_emulator import FinSpaceEmulator
+from localdev.harness.front import rest_proxy_event
+from localdev.harness.lambda_runtime import LocalFunction, function_environment, load_functions
+from localdev.harness.stack import LOCAL_TABLE_NAME, LocalStack, local_stack
+from localdev.harness.template import functions
 
 RESULTS_PATH = PROJECT_ROOT / "build" / "bench.json"
 TARGETS = {

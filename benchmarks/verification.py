@@ -19,9 +19,10 @@ import boto3
 import orjson
 
 from finspace_users.access_review.evidence import PREVIOUS_FIELD, link_to, signed, summary_body
-from localdev.directory import SeededDirectory
-from localdev.stack import LOCAL_REGION, LocalStack, create_locked_bucket
-from localdev.template import PROJECT_ROOT
+from localdev.harness.defaults import PROJECT_ROOT
+from localdev.harness.defaults import REGION as LOCAL_REGION
+from localdev.harness.directory import SeededDirectory
+from localdev.harness.stack import LocalStack, create_locked_bucket
 
 TOOL = PROJECT_ROOT / ".venv" / "bin" / "finspace-users"
 

@@ -6,17 +6,17 @@ functions' Powertools resolvers and merged with Powertools' OpenAPIMerge.
 """
 
 import json
+import os
 import sys
 from typing import Any
 
 from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, Server
 
-from localdev import command_parser
-from localdev.env_vars import load_env_vars
-from localdev.invoke import load_functions
-from localdev.stack import PROCESS_ENVIRONMENT
-from localdev.template import PROJECT_ROOT
+from localdev.harness.commands import command_parser
+from localdev.harness.defaults import ACCESS_KEY_ID, API_PORT, HOST, PROCESS_ENVIRONMENT, PROJECT_ROOT, REGION
+from localdev.harness.env_vars import load_env_vars
+from localdev.harness.lambda_runtime import load_functions
 
 OPENAPI_PATH = PROJECT_ROOT / "openapi.json"
 DESCRIPTION = (
@@ -27,22 +27,20 @@ DESCRIPTION = (
 
 
 def generate() -> dict[str, Any]:
-    import os
-
     os.environ.update(PROCESS_ENVIRONMENT)
     merge = OpenAPIMerge(
         title="finspace-users",
         version="1.0.0",
         description=DESCRIPTION,
-        servers=[Server(url="http://127.0.0.1:3000", description="make run")],
+        servers=[Server(url=f"http://{HOST}:{API_PORT}", description="make run")],
         security_schemes={
             "sigv4": APIKey(
                 name="Authorization",
                 in_=APIKeyIn.header,
                 description=(
                     "AWS Signature Version 4 (API Gateway's AWS_IAM authorization): signed for service "
-                    "execute-api in the stack's region (us-east-1 for make run) with a key the caller "
-                    "holds (make run: its shell's AWS_ACCESS_KEY_ID, else testing), and an X-Amz-Date "
+                    f"execute-api in the stack's region ({REGION} for make run) with a key the caller "
+                    f"holds (make run: its shell's AWS_ACCESS_KEY_ID, else {ACCESS_KEY_ID}), and an X-Amz-Date "
                     "within 5 minutes. Anything else gets a 403 forbidden problem."
                 ),
             )

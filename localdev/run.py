@@ -4,19 +4,18 @@ where they listen in build/local-stack.json, where every other local command fin
 Options go through RUN_ARGS, e.g. make run RUN_ARGS="--users 1000 --port 3100".
 """
 
-import logging
 import os
 import socket
-import warnings
 
-from localdev import command_parser, run_interruptibly
-from localdev.directory import add_directory_options
+from localdev.harness.commands import command_parser, quiet_server_logs, run_interruptibly
+from localdev.harness.defaults import ACCESS_KEY_ID, API_PORT, EMULATOR_PORT, HOST, MOTO_PORT, REGION, SECRET_ACCESS_KEY
+from localdev.harness.directory import add_directory_options
 
 
 def port_is_free(port: int) -> bool:
     with socket.socket() as probe:
         try:
-            probe.bind(("127.0.0.1", port))
+            probe.bind((HOST, port))
         except OSError:
             return False
         return True
@@ -24,9 +23,9 @@ def port_is_free(port: int) -> bool:
 
 def main() -> None:
     parser = command_parser("localdev.run", __doc__)
-    parser.add_argument("--port", type=int, default=3000, help="API front port")
-    parser.add_argument("--finspace-port", type=int, default=9010, help="FinSpace emulator port")
-    parser.add_argument("--moto-port", type=int, default=9020, help="moto (DynamoDB, S3 and KMS) port")
+    parser.add_argument("--port", type=int, default=API_PORT, help="API front port")
+    parser.add_argument("--finspace-port", type=int, default=EMULATOR_PORT, help="FinSpace emulator port")
+    parser.add_argument("--moto-port", type=int, default=MOTO_PORT, help="moto (DynamoDB, S3 and KMS) port")
     add_directory_options(parser)
     parser.add_argument(
         # The emulator's name for it; --enforce-credentials is the name it had before.
@@ -58,23 +57,22 @@ def main() -> None:
                 f"Port {port} ({name}) is in use, perhaps by another `make run`: stop it, or move {name} "
                 f'with RUN_ARGS="{option} <port>".\n',
             )
-    # Imported here, after Ctrl-C is ours: an interrupted start-up then ends in one line.
-    from localdev.front import CallerKey, LocalApi, front_server
-    from localdev.invoke import load_functions
-    from localdev.running import record_path, shown_path
-    from localdev.stack import local_stack, recorded
+    # Imported here, after Ctrl-C is ours, and not for --help: moto and werkzeug are slow
+    # to import, and an interrupted start-up then ends in one line.
+    from localdev.harness.front import CallerKey, LocalApi, front_server
+    from localdev.harness.lambda_runtime import load_functions
+    from localdev.harness.stack import local_stack, recorded
+    from localdev.harness.stack_record import record_path, shown_path
 
     # Read before the stack sets the functions' own (role) credentials in this process.
     from_shell = "AWS_SECRET_ACCESS_KEY" in os.environ
     caller_key = CallerKey(
-        os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
-        os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"),
-        os.environ.get("AWS_REGION", "us-east-1"),
+        os.environ.get("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID),
+        os.environ.get("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY),
+        os.environ.get("AWS_REGION", REGION),
     )
-    # One short line per request from the front; no server lines of moto or the emulator,
-    # and no warning that an error path published no metric.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    # One short line per request from the front; no server lines of moto or the emulator.
+    quiet_server_logs()
 
     with local_stack(
         user_count=args.users, seed=args.seed, finspace_port=args.finspace_port, moto_port=args.moto_port
@@ -89,7 +87,7 @@ def main() -> None:
             env_vars["Parameters"]["FINSPACE_ENVIRONMENT_ID"] = "local-environment"
         front = LocalApi(load_functions(env_vars), None if args.no_auth else caller_key)
         api = front_server(front, args.port, access_log=True)
-        base = f"http://127.0.0.1:{args.port}"
+        base = f"http://{HOST}:{args.port}"
         first_user = stack.emulator.directory.user_at(0)["userId"]
         if args.no_auth:
             sign = ""

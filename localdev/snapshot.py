@@ -8,21 +8,22 @@ with the snapshot when it ends.
 
 import contextlib
 import json
-import logging
 import math
 import os
 import sys
 import threading
 import time
-import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from localdev import command_parser, run_interruptibly
-from localdev.running import NoRunningStackError, RunningStack, running_stack
+from localdev.harness.commands import command_parser, quiet_server_logs, run_interruptibly
+from localdev.harness.env_vars import load_env_vars
+from localdev.harness.lambda_runtime import LocalFunction
+from localdev.harness.stack_record import NoRunningStackError, RunningStack, running_stack
+from localdev.harness.template import functions
 
 PAGE_SIZE = 100
 DEFAULT_USERS = 1000
@@ -42,10 +43,10 @@ def _stack(
     running: RunningStack | None, users: int, seed: int
 ) -> Iterator[tuple[dict[str, Any], Callable[[], dict[str, Any]], str]]:
     """(env-vars, a function reading the emulator's call counts and size, a label)."""
+    # Here, not at the top: requests and moto are slow to import, and --help never needs them.
     import requests
 
-    from localdev.env_vars import load_env_vars
-    from localdev.stack import local_stack
+    from localdev.harness.stack import local_stack
 
     if running is not None:
         os.environ.update(running.process_environment)
@@ -92,20 +93,17 @@ def main() -> None:
             "--users and --seed shape a throwaway stack that make snapshot starts itself, but a `make run` stack "
             f"is running ({running.finspace_url}) and would be snapshotted as it is. Stop it, or drop those options."
         )
+    # Here, not at the top: rich is slow to import, and --help and a refused option never need it.
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from localdev.invoke import LocalFunction
-    from localdev.template import functions
 
     # The progress bar and the summary are the output: no request or metric lines. The
     # function prints its metrics (EMF) on stdout, so the console keeps the terminal while
     # stdout goes to --metrics or nowhere.
     console = Console(file=sys.stdout)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    quiet_server_logs()
     if args.metrics is None:
         os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
-    warnings.filterwarnings("ignore", message="No application metrics to publish")
 
     users = DEFAULT_USERS if args.users is None else args.users
     seed = DEFAULT_SEED if args.seed is None else args.seed

@@ -23,8 +23,8 @@ import boto3
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 
-from localdev import cli_description
-from localdev.template import load_template
+from localdev.harness.commands import cli_description
+from localdev.harness.template import load_template
 
 PACKAGED_ARTIFACT_PROPERTIES = ("CodeUri", "ContentUri")
 

@@ -5,16 +5,17 @@ from localdev/env.json, so the tests run the code and settings that ship.
 """
 
 import io
+import logging
 import os
 from collections.abc import Iterator
 
 import pytest
 from botocore.stub import Stubber
 
-from localdev.env_vars import load_env_vars
-from localdev.invoke import LocalFunction, function_environment, load_functions
-from localdev.stack import PROCESS_ENVIRONMENT
-from localdev.template import functions
+from localdev.harness.defaults import PROCESS_ENVIRONMENT
+from localdev.harness.env_vars import load_env_vars
+from localdev.harness.lambda_runtime import LocalFunction, function_environment, load_functions
+from localdev.harness.template import functions
 
 # Lambda sets the environment before it imports a handler. Do the same before anything
 # imports finspace_users: Logger and Metrics read their settings at import.
@@ -71,10 +72,18 @@ class CapturedLog:
         return self.stream.getvalue().splitlines()
 
 
+def powertools_log_handler() -> logging.StreamHandler:  # type: ignore[type-arg]
+    """The stream handler the Powertools logger writes through (typed as any Handler)."""
+    handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    return handler
+
+
 @pytest.fixture
 def powertools_log() -> Iterator[CapturedLog]:
     """Every line the Powertools logger writes while the test runs."""
     captured = CapturedLog()
-    previous = logger.registered_handler.setStream(captured.stream)
+    handler = powertools_log_handler()
+    previous = handler.setStream(captured.stream)
     yield captured
-    logger.registered_handler.setStream(previous)
+    handler.setStream(previous)

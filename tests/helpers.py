@@ -2,17 +2,20 @@
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
-from localdev.front import CallerKey, rest_proxy_event
-from localdev.sigv4 import SigV4Signer
-from localdev.template import PROJECT_ROOT
+from botocore.config import Config
+
+from localdev.harness.defaults import ACCESS_KEY_ID, PROJECT_ROOT, REGION, SECRET_ACCESS_KEY
+from localdev.harness.front import CallerKey, rest_proxy_event
+from localdev.harness.sigv4 import SigV4Signer
 
 PROBLEM_FIELDS = {"type", "title", "status", "detail", "requestId"}
 
 # The key pair the local front accepts in the tests, as `make run` does by default, and
 # the requests auth that signs with it.
-CALLER_KEY = CallerKey("testing", "testing", "us-east-1")
+CALLER_KEY = CallerKey(ACCESS_KEY_ID, SECRET_ACCESS_KEY, REGION)
 CALLER_AUTH = SigV4Signer(CALLER_KEY.access_key, CALLER_KEY.secret_key, CALLER_KEY.region)
 
 # What each file in events/ is for, and what it must get.
@@ -116,3 +119,29 @@ def http_problem_of(response: Any, slug: str) -> dict[str, Any]:
     assert body["requestId"]
     assert "Traceback" not in response.text
     return body
+
+
+# botocore standard mode: before retry n (1-based) it sleeps at most 2**(n-1) seconds.
+STANDARD_MODE_MAX_BACKOFF = [1, 2, 4, 8]
+
+
+@dataclass(frozen=True)
+class ClientBudget:
+    """A botocore Config's retries and timeouts, as botocore resolved them (its stubs
+    declare none of these attributes)."""
+
+    attempts: int
+    mode: str
+    connect_timeout: float
+    read_timeout: float
+
+    @classmethod
+    def of(cls, config: Config) -> "ClientBudget":
+        options = vars(config)
+        retries = options["retries"]
+        return cls(retries["total_max_attempts"], retries["mode"], options["connect_timeout"], options["read_timeout"])
+
+    def worst_case_seconds(self) -> float:
+        """Every attempt times out after connecting, and every backoff is the longest."""
+        per_attempt = self.connect_timeout + self.read_timeout
+        return self.attempts * per_attempt + sum(STANDARD_MODE_MAX_BACKOFF[: self.attempts - 1])

@@ -4,7 +4,7 @@ import importlib.util
 import sys
 from types import ModuleType
 
-from localdev.template import PROJECT_ROOT
+from localdev.harness.defaults import PROJECT_ROOT
 
 SDK_SCRIPT = PROJECT_ROOT / "packaging" / "sdk.py"
 

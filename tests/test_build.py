@@ -16,7 +16,8 @@ import botocore
 import pytest
 from botocore.loaders import Loader
 
-from localdev.template import PROJECT_ROOT, load_template
+from localdev.harness.defaults import PROJECT_ROOT
+from localdev.harness.template import load_template
 from tests.sdk_tools import sdk
 
 BUILDS = {"arm64": PROJECT_ROOT / ".aws-sam" / "build", "x86_64": PROJECT_ROOT / ".aws-sam" / "build-x86_64"}

@@ -21,6 +21,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from finspace_users.access_review.changes import SNAPSHOTS_PREFIX
+from finspace_users.aws.errors import error_code
 
 LOCAL_STACK_RECORD = Path("build/local-stack.json")
 READ_CHUNK_BYTES = 1024 * 1024
@@ -66,7 +67,7 @@ def summary_tick(key: str) -> str | None:
 
 def _unreadable(source: str, key: str, error: Exception) -> CannotRunError:
     """No access, or the network failing: the tool cannot check, which is no finding."""
-    reason = error.response.get("Error", {}).get("Code", "error") if isinstance(error, ClientError) else error
+    reason = (error_code(error) or "error") if isinstance(error, ClientError) else error
     return CannotRunError(f"cannot read {source}/{key}: {reason}")
 
 
@@ -125,8 +126,7 @@ class BucketHistory:
         try:
             yield from self.s3.get_paginator(operation).paginate(Bucket=self.bucket, Prefix=SNAPSHOTS_PREFIX)
         except ClientError as error:
-            code = error.response.get("Error", {}).get("Code", "error")
-            raise CannotRunError(f"cannot read {self.name}: {code}") from None
+            raise CannotRunError(f"cannot read {self.name}: {error_code(error) or 'error'}") from None
         except BotoCoreError as error:
             raise CannotRunError(f"cannot reach {self.name}: {error}") from None
 

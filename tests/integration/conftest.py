@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 
 from finspace_users.aws.finspace import reset_finspace_clients
-from localdev.front import LocalApi, front_server
-from localdev.invoke import LocalFunction, load_functions
-from localdev.stack import LocalStack, local_stack
+from localdev.harness.front import LocalApi, front_server
+from localdev.harness.lambda_runtime import LocalFunction, load_functions
+from localdev.harness.stack import LocalStack, local_stack
 from tests.helpers import CALLER_KEY
 from tests.integration.pii import PiiSentinel
 

@@ -13,10 +13,10 @@ import boto3
 
 from finspace_users.access_review import evidence
 from finspace_users.access_review.snapshot import reset_snapshot_store
-from localdev.directory import SeededDirectory
-from localdev.invoke import LocalFunction
-from localdev.stack import LocalStack, create_locked_bucket
-from localdev.template import functions
+from localdev.harness.directory import SeededDirectory
+from localdev.harness.lambda_runtime import LocalFunction
+from localdev.harness.stack import LocalStack, create_locked_bucket
+from localdev.harness.template import functions
 from tests.helpers import snapshot_event
 
 

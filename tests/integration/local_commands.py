@@ -9,13 +9,13 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
-from localdev.running import RECORD_VARIABLE
-from localdev.stack import free_port
-from localdev.template import PROJECT_ROOT
+from localdev.harness.defaults import API_PORT, EMULATOR_PORT, MOTO_PORT, PROJECT_ROOT, RECORD_VARIABLE
+from localdev.harness.stack import free_port
 
 BANNER_END = "Ctrl-C stops everything."
-DEFAULT_PORTS = {3000, 9010, 9020}
+DEFAULT_PORTS = {API_PORT, EMULATOR_PORT, MOTO_PORT}
 
 
 def new_user_environment(record: Path) -> dict[str, str]:
@@ -37,7 +37,7 @@ def non_default_ports() -> tuple[int, int, int]:
             return ports
 
 
-def shell(command: str, environment: dict[str, str], **options: object) -> subprocess.Popen[str]:
+def shell(command: str, environment: dict[str, str], **options: Any) -> subprocess.Popen[str]:
     """command in bash, in a session of its own (its process group gets the Ctrl-C)."""
     return subprocess.Popen(  # noqa: S603 - the README's own commands, as a user types them
         ["/bin/bash", "-c", command],

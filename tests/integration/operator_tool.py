@@ -5,8 +5,9 @@ import os
 import subprocess
 from datetime import UTC, datetime, timedelta
 
-from localdev.stack import LOCAL_REGION, LocalStack
-from localdev.template import PROJECT_ROOT
+from localdev.harness.defaults import ACCESS_KEY_ID, PROJECT_ROOT, SECRET_ACCESS_KEY
+from localdev.harness.defaults import REGION as LOCAL_REGION
+from localdev.harness.stack import LocalStack
 
 TOOL = PROJECT_ROOT / ".venv" / "bin" / "finspace-users"
 # Four daily ticks ending an hour ago: the newest is fresh for the default --max-age.
@@ -29,8 +30,8 @@ def run_tool(
     environment = {
         "PATH": "/usr/bin:/bin",
         "HOME": os.environ.get("HOME", "/root"),
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
         "AWS_DEFAULT_REGION": LOCAL_REGION,
         "AWS_ENDPOINT_URL_S3": stack.moto_url,
         "AWS_ENDPOINT_URL_KMS": stack.moto_url if kms_reachable else "http://127.0.0.1:9",

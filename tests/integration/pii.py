@@ -15,9 +15,10 @@ from aws_lambda_powertools import Tracer
 
 import finspace_users.aws.observability as observability
 from finspace_users.aws.observability import logger
-from localdev.directory import FIRST_NAMES, LAST_NAMES
-from localdev.invoke import LocalFunction
-from localdev.stack import LOCAL_TABLE_NAME
+from localdev.harness.directory import FIRST_NAMES, LAST_NAMES
+from localdev.harness.lambda_runtime import LocalFunction
+from localdev.harness.stack import LOCAL_TABLE_NAME
+from tests.conftest import powertools_log_handler
 
 # E-mails are built from these names, so a lower-case match catches them too.
 PII_TOKENS = sorted({name.lower() for name in (*FIRST_NAMES, *LAST_NAMES)})
@@ -65,7 +66,7 @@ class PiiSentinel:
     @contextmanager
     def watching(self, monkeypatch: pytest.MonkeyPatch, moto_url: str) -> Iterator["PiiSentinel"]:
         log_buffer = io.StringIO()
-        handler = logger.registered_handler
+        handler = powertools_log_handler()
         original_stream = handler.setStream(_Tee(handler.stream, log_buffer))
         logger.setLevel("DEBUG")  # the dev stage's level: the most there is to leak
         std_capture = io.StringIO()

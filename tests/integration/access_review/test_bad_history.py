@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from localdev.directory import SeededDirectory
-from localdev.stack import LocalStack
-from localdev.template import PROJECT_ROOT
+from localdev.harness.defaults import PROJECT_ROOT
+from localdev.harness.directory import SeededDirectory
+from localdev.harness.stack import LocalStack
 from tests.integration.history import History, use_directory
 
 USERS = 60

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from localdev.directory import SeededDirectory
-from localdev.stack import LocalStack
+from localdev.harness.directory import SeededDirectory
+from localdev.harness.stack import LocalStack
 from tests.conftest import CapturedLog
 from tests.helpers import CHANGE_METRICS, documentation, emitted_metrics
 from tests.integration.history import History, use_directory

@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from finspace_users.access_review.snapshot_objects import PART_BYTES, StreamingUpload, s3_client
-from localdev.stack import LocalStack, create_locked_bucket
+from localdev.harness.stack import LocalStack, create_locked_bucket
 
 CHECKSUM_HEADERS = ("x-amz-checksum-crc32", "x-amz-sdk-checksum-algorithm", "content-md5")
 

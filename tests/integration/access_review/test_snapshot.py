@@ -17,9 +17,9 @@ from finspace_users.access_review.snapshot import reset_snapshot_store
 from finspace_users.access_review.snapshot_objects import PART_BYTES, s3_client
 from finspace_users.aws.finspace import finspace_batch_client, finspace_client, list_users_page
 from finspace_users.aws.orjson_page_parser import BEFORE_PARSING_A_PAGE
-from localdev.directory import SeededDirectory
-from localdev.invoke import LocalFunction
-from localdev.stack import LOCAL_BUCKET_NAME, LOCAL_TABLE_NAME, LocalStack
+from localdev.harness.directory import SeededDirectory
+from localdev.harness.lambda_runtime import LocalFunction
+from localdev.harness.stack import LOCAL_BUCKET_NAME, LOCAL_TABLE_NAME, LocalStack
 from tests.helpers import emitted_metrics, load_event, snapshot_event
 
 USERS = 1000

@@ -21,8 +21,8 @@ from botocore.exceptions import ClientError
 
 from finspace_users.access_review import snapshot
 from finspace_users.access_review.snapshot_objects import s3_client
-from localdev.directory import SeededDirectory
-from localdev.stack import LocalStack
+from localdev.harness.directory import SeededDirectory
+from localdev.harness.stack import LocalStack
 from tests.integration.dynamodb_proxy import DynamoDBProxy
 from tests.integration.history import History, use_directory
 

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 
 from finspace_users.aws.sessions import reset_role_session
-from localdev.invoke import LocalFunction
-from localdev.stack import LocalStack
-from localdev.template import functions
+from localdev.harness.lambda_runtime import LocalFunction
+from localdev.harness.stack import LocalStack
+from localdev.harness.template import functions
 from tests.helpers import api_event, problem_of
 
 LIFETIME_SECONDS = 2

@@ -12,9 +12,9 @@ from moto.sts.models import sts_backends
 from finspace_users.aws.finspace import reset_finspace_clients
 from finspace_users.aws.sessions import reset_role_session
 from finspace_users.http.page_cache import reset_page_cache
-from localdev.invoke import LocalFunction
-from localdev.stack import LocalStack
-from localdev.template import functions
+from localdev.harness.lambda_runtime import LocalFunction
+from localdev.harness.stack import LocalStack
+from localdev.harness.template import functions
 from tests.helpers import api_event, problem_of
 
 ACCOUNT = "123456789012"

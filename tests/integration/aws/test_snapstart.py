@@ -9,9 +9,9 @@ from snapshot_restore_py import get_after_restore
 from finspace_users.aws.finspace import finspace_client
 from finspace_users.aws.sessions import role_session
 from finspace_users.snapstart_hook import forget_connections_and_credentials
-from localdev.invoke import LocalFunction
-from localdev.stack import LocalStack
-from localdev.template import functions
+from localdev.harness.lambda_runtime import LocalFunction
+from localdev.harness.stack import LocalStack
+from localdev.harness.template import functions
 from tests.helpers import api_event
 
 

@@ -14,8 +14,9 @@ import pytest
 
 from finspace_users.access_review.snapshot import ForgedSummaryError
 from finspace_users_cli.verify import KINDS
-from localdev.directory import SeededDirectory
-from localdev.stack import LOCAL_REGION, LocalStack
+from localdev.harness.defaults import REGION as LOCAL_REGION
+from localdev.harness.directory import SeededDirectory
+from localdev.harness.stack import LocalStack
 from tests.conftest import CapturedLog
 from tests.integration.history import History, use_directory
 from tests.integration.operator_tool import TICKS, prefix_of, run_tool

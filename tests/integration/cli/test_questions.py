@@ -16,8 +16,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from localdev.directory import SeededDirectory
-from localdev.stack import LocalStack
+from localdev.harness.directory import SeededDirectory
+from localdev.harness.stack import LocalStack
 from tests.integration.history import History, use_directory
 from tests.integration.operator_tool import TICKS, prefix_of, run_tool
 

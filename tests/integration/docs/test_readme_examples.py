@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
+from localdev.harness.defaults import ACCESS_KEY_ID, API_PORT, SECRET_ACCESS_KEY
 from tests.helpers import documentation
 
 README = documentation()  # README.md and the docs site's pages
-README_PORT = "127.0.0.1:3000"
+README_PORT = f"127.0.0.1:{API_PORT}"
 VENV_BIN = str(Path(sys.executable).parent)
 
 
@@ -49,8 +50,8 @@ def run(script: str, api_url: str, *, language: str = "bash") -> str:
         **os.environ,
         "PATH": f"{VENV_BIN}:{os.environ['PATH']}",
         "API_URL": api_url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
     }
     completed = subprocess.run(  # noqa: S603 - the README's own examples
         command, env=environment, capture_output=True, text=True, timeout=60, check=False

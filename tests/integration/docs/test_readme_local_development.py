@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from localdev.stack import free_port
-from localdev.template import PROJECT_ROOT
+from localdev.harness.defaults import EMULATOR_PORT, PROJECT_ROOT
+from localdev.harness.stack import free_port
 from tests.helpers import documentation
 from tests.integration import local_commands
 
@@ -66,7 +66,7 @@ def test_command_runs_as_written(command: str) -> None:
 
 def emulator_curl_lines() -> list[str]:
     section = README.split("\n# Local development\n", 1)[1].split("\n### ", 1)[0]
-    return [line for line in re.findall(r"`(curl [^`]+)`", section) if "127.0.0.1:9010" in line]
+    return [line for line in re.findall(r"`(curl [^`]+)`", section) if f"127.0.0.1:{EMULATOR_PORT}" in line]
 
 
 @pytest.mark.parametrize("command", sorted(SERVERS))
@@ -86,7 +86,7 @@ def test_server_command_starts_as_written_and_answers_the_readmes_curl(command: 
         first_line = server.stdout.readline()
         answers = [
             subprocess.run(  # noqa: S602 - the README's own command, on that port
-                line.replace("127.0.0.1:9010", f"127.0.0.1:{port}") + " --fail --silent",
+                line.replace(f"127.0.0.1:{EMULATOR_PORT}", f"127.0.0.1:{port}") + " --fail --silent",
                 shell=True,
                 capture_output=True,
                 text=True,

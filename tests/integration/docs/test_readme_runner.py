@@ -13,7 +13,15 @@ from pathlib import Path
 import boto3
 import pytest
 
-from localdev.template import PROJECT_ROOT
+from localdev.harness.defaults import (
+    ACCESS_KEY_ID,
+    API_PORT,
+    EMULATOR_PORT,
+    MOTO_PORT,
+    PROJECT_ROOT,
+    REGION,
+    SECRET_ACCESS_KEY,
+)
 from tests.helpers import documentation
 from tests.integration.local_commands import MakeRun, new_user_environment
 
@@ -179,9 +187,9 @@ def test_every_line_works_as_written_against_make_run_on_other_ports(
     s3 = boto3.client(
         "s3",
         endpoint_url=f"http://127.0.0.1:{make_run.moto_port}",
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        region_name=REGION,
+        aws_access_key_id=ACCESS_KEY_ID,
+        aws_secret_access_key=SECRET_ACCESS_KEY,
     )
     example = re.findall(r"```json\n(.*?)```", section("### Access-review changes"), re.DOTALL)[0]
     key = "snapshots/2026/11/23/2026-11-23T02:00:00Z/changes.jsonl"
@@ -194,8 +202,8 @@ def test_help_of_make_run_is_the_command_the_readme_names(environment: dict[str,
 
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.startswith("usage: python -m localdev.run")
-    for default in ("(default: 3000)", "(default: 9010)", "(default: 9020)", "(default: 50)", "(default: 42)"):
-        assert default in completed.stdout
+    for default in (API_PORT, EMULATOR_PORT, MOTO_PORT, 50, 42):
+        assert f"(default: {default})" in completed.stdout
 
 
 def test_ctrl_c_ends_make_run_within_2_s_with_one_line(make_run: MakeRun, environment: dict[str, str]) -> None:

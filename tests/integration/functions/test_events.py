@@ -3,8 +3,8 @@
 
 import pytest
 
-from localdev.invoke import LocalFunction
-from localdev.stack import LocalStack
+from localdev.harness.lambda_runtime import LocalFunction
+from localdev.harness.stack import LocalStack
 from tests.helpers import API_EVENTS, CANARY_EVENTS, EVENTS_DIR, SNAPSHOT_EVENTS, check_api_answer, load_event
 
 

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from finspace_users.aws.observability import logger
-from localdev.stack import LocalStack
+from localdev.harness.stack import LocalStack
 from tests.conftest import CapturedLog
 from tests.helpers import CALLER_AUTH, http_problem_of
 from tests.integration.conftest import SEEDED_USERS

@@ -10,8 +10,9 @@ import botocore.auth
 import pytest
 import requests
 
-from localdev.sigv4 import SigV4Signer
-from localdev.stack import LocalStack
+from localdev.harness.defaults import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
+from localdev.harness.sigv4 import SigV4Signer
+from localdev.harness.stack import LocalStack
 from tests.helpers import CALLER_AUTH, http_problem_of
 
 ROUTES = ["/users?maxResults=2", "/users/{first_user}"]
@@ -25,7 +26,7 @@ def route_url(api_url: str, stack: LocalStack, route: str) -> str:
     return api_url + route.format(first_user=stack.emulator.directory.user_at(0)["userId"])
 
 
-def signed_by(access_key: str, secret_key: str, region: str = "us-east-1", service: str = "execute-api") -> Any:
+def signed_by(access_key: str, secret_key: str, region: str = REGION, service: str = "execute-api") -> Any:
     return SigV4Signer(access_key, secret_key, region, service)
 
 
@@ -52,10 +53,10 @@ def test_signed_request_is_served(api_url: str, stack: LocalStack, route: str) -
     [
         ("no Authorization header", None, "unsigned"),
         ("malformed Authorization header", malformed, "badly signed"),
-        ("wrong secret", signed_by("testing", "not-the-secret"), "badly signed"),
-        ("unknown access key", signed_by("AKIDUNKNOWN", "testing"), "badly signed"),
-        ("wrong service", signed_by("testing", "testing", service="finspace-api"), "badly signed"),
-        ("wrong region", signed_by("testing", "testing", region="eu-west-1"), "badly signed"),
+        ("wrong secret", signed_by(ACCESS_KEY_ID, "not-the-secret"), "badly signed"),
+        ("unknown access key", signed_by("AKIDUNKNOWN", SECRET_ACCESS_KEY), "badly signed"),
+        ("wrong service", signed_by(ACCESS_KEY_ID, SECRET_ACCESS_KEY, service="finspace-api"), "badly signed"),
+        ("wrong region", signed_by(ACCESS_KEY_ID, SECRET_ACCESS_KEY, region="eu-west-1"), "badly signed"),
     ],
 )
 def test_request_that_api_gateway_would_refuse_is_403_forbidden(

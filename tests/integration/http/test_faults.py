@@ -13,10 +13,10 @@ import requests
 from finspace_users.access_review.snapshot import reset_snapshot_store
 from finspace_users.aws.finspace import reset_finspace_clients
 from finspace_users.http.page_cache import reset_page_cache
-from localdev.directory import SeededDirectory
-from localdev.invoke import LocalFunction
-from localdev.stack import LocalStack
-from localdev.template import functions
+from localdev.harness.directory import SeededDirectory
+from localdev.harness.lambda_runtime import LocalFunction
+from localdev.harness.stack import LocalStack
+from localdev.harness.template import functions
 from tests.helpers import CALLER_AUTH, http_problem_of
 
 API_GATEWAY_LIMIT_SECONDS = 29

@@ -13,8 +13,8 @@ import pytest
 import requests
 
 from finspace_users.http.page_cache import IN_PROGRESS_WAIT_SECONDS, reset_page_cache
-from localdev.invoke import LocalFunction
-from localdev.stack import LOCAL_TABLE_NAME, LocalStack
+from localdev.harness.lambda_runtime import LocalFunction
+from localdev.harness.stack import LOCAL_TABLE_NAME, LocalStack
 from tests.conftest import CapturedLog
 from tests.helpers import CALLER_AUTH
 from tests.integration.pii import PII_TOKENS
@@ -193,7 +193,8 @@ PAGE = {"users": [{"userId": "forged", "firstName": "Mallory"}]}
 def only_record(stack: LocalStack) -> dict[str, Any]:
     items = boto3.resource("dynamodb", endpoint_url=stack.moto_url).Table(LOCAL_TABLE_NAME).scan()["Items"]
     assert len(items) == 1
-    return items[0]
+    record: dict[str, Any] = items[0]
+    return record
 
 
 def forge(stack: LocalStack, record_id: str, **attributes: Any) -> None:

@@ -10,33 +10,24 @@ from typing import Any
 import boto3
 import pytest
 import requests
-from botocore.config import Config
 
 from finspace_users.aws.finspace import CLIENT_CONFIG
 from finspace_users.aws.record_store import STORE_CONFIG
 from finspace_users.http import page_cache
 from finspace_users.http.page_cache import IN_PROGRESS_POLL_DELAYS, reset_page_cache
-from localdev.invoke import LocalFunction
-from localdev.stack import LOCAL_TABLE_NAME, LocalStack
-from localdev.template import load_template
-from tests.helpers import CALLER_AUTH
+from localdev.harness.lambda_runtime import LocalFunction
+from localdev.harness.stack import LOCAL_TABLE_NAME, LocalStack
+from localdev.harness.template import load_template
+from tests.helpers import CALLER_AUTH, ClientBudget
 from tests.integration.dynamodb_proxy import DynamoDBProxy
 
 # page_cache.py: a put, the one repeat Powertools may make of it, and two reads while
 # another request writes the page (or a save or delete when this one does).
 STORE_CALLS_AT_MOST = 4
-# botocore standard mode sleeps at most 2**(n-1) s before retry n.
-STANDARD_MODE_MAX_BACKOFF = [1, 2, 4, 8]
-
-
-def worst_case_seconds(config: Config) -> float:
-    attempts: int = config.retries["total_max_attempts"]
-    return attempts * (config.connect_timeout + config.read_timeout) + sum(STANDARD_MODE_MAX_BACKOFF[: attempts - 1])
-
-
-STORE_CALL_SECONDS = worst_case_seconds(STORE_CONFIG)
-FINSPACE_SECONDS = worst_case_seconds(CLIENT_CONFIG)
-FINSPACE_ATTEMPTS: int = CLIENT_CONFIG.retries["total_max_attempts"]
+STORE_BUDGET, FINSPACE_BUDGET = ClientBudget.of(STORE_CONFIG), ClientBudget.of(CLIENT_CONFIG)
+STORE_CALL_SECONDS = STORE_BUDGET.worst_case_seconds()
+FINSPACE_SECONDS = FINSPACE_BUDGET.worst_case_seconds()
+FINSPACE_ATTEMPTS = FINSPACE_BUDGET.attempts
 # The paths of page_cache.py: the writer (put, FinSpace, save or delete), and the longest,
 # a request whose put is repeated, then waits in vain and asks FinSpace itself.
 WRITER_SECONDS = STORE_CALL_SECONDS + FINSPACE_SECONDS + STORE_CALL_SECONDS
@@ -56,7 +47,7 @@ def slow_store(
     # invoke() copies the function's environment into the process: restore both.
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", os.environ["AWS_ENDPOINT_URL_DYNAMODB"])
     # Late enough to overrun the store's read timeout, so that the client gives up.
-    proxy = DynamoDBProxy(stack.moto_url, late_by_seconds=STORE_CONFIG.read_timeout + 0.5)
+    proxy = DynamoDBProxy(stack.moto_url, late_by_seconds=STORE_BUDGET.read_timeout + 0.5)
     try:
         with proxy.serving() as proxy_url:
             list_users.environment["AWS_ENDPOINT_URL_DYNAMODB"] = proxy_url
@@ -94,7 +85,7 @@ def report(scenario: str, *costs: dict[str, Any]) -> None:
 
 
 def test_the_worst_case_fits_the_function_timeout() -> None:
-    assert STORE_CONFIG.retries["total_max_attempts"] == 1  # a late answer is "cache unavailable"
+    assert STORE_BUDGET.attempts == 1  # a late answer is "cache unavailable"
     assert len(IN_PROGRESS_POLL_DELAYS) + 2 == STORE_CALLS_AT_MOST
     function_timeout = load_template()["Globals"]["Function"]["Timeout"]
     assert function_timeout > REQUEST_WORST_CASE_SECONDS
@@ -143,7 +134,7 @@ def test_finspace_failing_then_a_slow_delete_calls_finspace_once(
 def test_finspace_timing_out_then_a_slow_delete_stays_inside_the_budget(
     api_url: str, stack: LocalStack, slow_store: DynamoDBProxy
 ) -> None:
-    stack.emulator.inject(latency_seconds=CLIENT_CONFIG.read_timeout + 0.5)  # every attempt times out
+    stack.emulator.inject(latency_seconds=FINSPACE_BUDGET.read_timeout + 0.5)  # every attempt times out
     slow_store.misbehave("DeleteItem", 99, "late")
 
     cost = timed_request(api_url, stack, slow_store, maxResults=5)

@@ -15,7 +15,8 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from localdev.emulator import FinSpaceEmulator
+from localdev.harness.defaults import REGION
+from localdev.harness.finspace_emulator import FinSpaceEmulator
 
 KEYS = Credentials("AKIDEXAMPLE", "secret")
 
@@ -34,7 +35,7 @@ def endpoint(emulator: FinSpaceEmulator) -> Iterator[str]:
 def client_signing_with(endpoint: str, access_key: str, secret_key: str, token: str | None = None) -> Any:
     return boto3.client(
         "finspace-data",
-        region_name="us-east-1",
+        region_name=REGION,
         endpoint_url=endpoint,
         aws_access_key_id=access_key,
         aws_secret_access_key=secret_key,
@@ -50,7 +51,7 @@ def client(endpoint: str) -> Any:
 
 def signed_get(url: str, service: str = "finspace-api") -> requests.Response:
     request = AWSRequest(method="GET", url=url)
-    SigV4Auth(KEYS, service, "us-east-1").add_auth(request)
+    SigV4Auth(KEYS, service, REGION).add_auth(request)
     return requests.get(url, headers=dict(request.headers), timeout=10)
 
 

@@ -4,7 +4,7 @@ import boto3
 import pytest
 import requests
 
-from localdev.stack import LOCAL_BUCKET_NAME, LOCAL_TABLE_NAME, LocalStack, local_stack
+from localdev.harness.stack import LOCAL_BUCKET_NAME, LOCAL_TABLE_NAME, LocalStack, local_stack
 
 
 def test_moto_apart_holds_the_template_storage_and_stops_with_the_stack(stack: LocalStack) -> None:

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 import requests
 
-from localdev.template import PROJECT_ROOT, functions
+from localdev.harness.defaults import PROJECT_ROOT
+from localdev.harness.template import functions
 from tests.integration.local_commands import MakeRun, new_user_environment
 
 CLIS = [

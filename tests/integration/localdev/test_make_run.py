@@ -19,10 +19,9 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from localdev.running import RECORD_VARIABLE
-from localdev.sigv4 import SigV4Signer
-from localdev.stack import free_port
-from localdev.template import PROJECT_ROOT
+from localdev.harness.defaults import ACCESS_KEY_ID, PROJECT_ROOT, RECORD_VARIABLE, REGION, SECRET_ACCESS_KEY
+from localdev.harness.sigv4 import SigV4Signer
+from localdev.harness.stack import free_port
 from tests.helpers import CALLER_AUTH, http_problem_of
 
 
@@ -94,7 +93,7 @@ def test_each_request_is_one_short_log_line_and_no_metric_or_warning_noise(runni
 
 def test_banner_says_how_to_sign(running: RunningStack) -> None:
     assert "SigV4 required" in running.banner
-    assert '--aws-sigv4 "aws:amz:us-east-1:execute-api" --user "testing:testing"' in running.banner
+    assert f'--aws-sigv4 "aws:amz:{REGION}:execute-api" --user "{ACCESS_KEY_ID}:{SECRET_ACCESS_KEY}"' in running.banner
 
 
 def test_signed_requests_get_200(running: RunningStack) -> None:
@@ -106,8 +105,8 @@ def test_signed_requests_get_200(running: RunningStack) -> None:
     ("case", "auth"),
     [
         ("unsigned", None),
-        ("wrong secret", SigV4Signer("testing", "not-the-secret", "us-east-1")),
-        ("unknown key", SigV4Signer("AKIDUNKNOWN", "testing", "us-east-1")),
+        ("wrong secret", SigV4Signer(ACCESS_KEY_ID, "not-the-secret", REGION)),
+        ("unknown key", SigV4Signer("AKIDUNKNOWN", SECRET_ACCESS_KEY, REGION)),
     ],
 )
 def test_refused_requests_get_a_403_problem(running: RunningStack, case: str, auth: Any) -> None:
@@ -130,9 +129,9 @@ def test_stale_x_amz_date_gets_a_403_problem(running: RunningStack, monkeypatch:
 def test_emulator_refuses_a_data_call_signed_with_the_wrong_secret(running: RunningStack) -> None:
     client = boto3.client(
         "finspace-data",
-        region_name="us-east-1",
+        region_name=REGION,
         endpoint_url=f"http://127.0.0.1:{running.finspace_port}",
-        aws_access_key_id="testing",
+        aws_access_key_id=ACCESS_KEY_ID,
         aws_secret_access_key="not-the-secret",
         config=Config(retries={"total_max_attempts": 1}),
     )

@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
-from localdev.invoke import LocalFunction
-from localdev.stack import LocalStack
+from localdev.harness.lambda_runtime import LocalFunction
+from localdev.harness.stack import LocalStack
 from tests.conftest import CapturedLog
 
 

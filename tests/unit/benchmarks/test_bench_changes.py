@@ -4,7 +4,7 @@ change report counts exactly those changes; here, that it makes the changes it c
 import pytest
 
 from benchmarks.run import change_users
-from localdev.emulator import FinSpaceEmulator
+from localdev.harness.finspace_emulator import FinSpaceEmulator
 
 COMPARED = ("status", "type", "lastName")  # the fields change_users edits, in turn
 

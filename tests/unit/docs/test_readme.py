@@ -2,9 +2,11 @@
 
 import re
 
+from finspace_users.contracts.problems import GATEWAY_RESPONSES, THROTTLED, ProblemType
 from localdev.containers import STANDIN_IMAGE
+from localdev.harness.defaults import PROJECT_ROOT
+from localdev.harness.template import functions, load_template, resources_of_type
 from localdev.sam_local import sam_command
-from localdev.template import PROJECT_ROOT, functions, load_template, resources_of_type
 from tests.helpers import documentation
 
 README = documentation()  # README.md and the docs site's pages
@@ -88,11 +90,13 @@ def test_with_docker_section_shows_the_command_the_container_tests_run() -> None
         assert f"make {target}" in section
 
 
-def test_errors_table_has_one_row_per_problem_type_and_each_can_happen() -> None:
+def test_errors_table_is_the_problem_catalogue() -> None:
+    """One row per type, with the catalogue's status and title. That each type can happen
+    is tests/unit/contracts/test_problem_catalogue.py's to check."""
     rows = tables_in_section("### Errors")[0]
-    types = [unquoted(slug) for row in rows for slug in row[1].split(", ")]
-    assert len(types) == len(set(types)), "a problem type listed twice"
-    produced = (PROJECT_ROOT / "layers" / "shared" / "finspace_users" / "contracts" / "problems.py").read_text()
-    gateway = str(load_template()["Resources"]["UsersApi"]["Properties"]["GatewayResponses"])
-    for slug in types:
-        assert f'"{slug}"' in produced or f"problem:{slug}" in gateway, slug
+    documented = [(int(row[0]), unquoted(row[1]), row[2]) for row in rows]
+    assert len(documented) == len(set(documented)), "a problem type listed twice"
+    assert set(documented) == {(kind.status, kind.slug, kind.title) for kind in ProblemType}
+    (throttled,) = (row[3] for row in rows if unquoted(row[1]) == ProblemType.THROTTLED.slug)
+    for answer in (THROTTLED, GATEWAY_RESPONSES["THROTTLED"]):
+        assert f"`Retry-After: {answer.headers['Retry-After']}`" in throttled

@@ -6,11 +6,11 @@ from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, Re
 from botocore.stub import Stubber
 
 from finspace_users.aws.finspace import finspace_client, reset_finspace_clients
-from localdev.invoke import LocalFunction
+from localdev.harness.lambda_runtime import LocalFunction
 from tests.conftest import CapturedLog
 from tests.helpers import api_event, header, problem_of
 
-FINSPACE_USER = {
+FINSPACE_USER: dict[str, Any] = {
     "userId": "uR7fQm2LxK9pVd3sTa000042",
     "status": "ENABLED",
     "firstName": "Perpetua",

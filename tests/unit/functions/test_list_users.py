@@ -4,7 +4,7 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from localdev.invoke import LocalFunction
+from localdev.harness.lambda_runtime import LocalFunction
 from tests.helpers import api_event, header, problem_of
 
 PAGE = {

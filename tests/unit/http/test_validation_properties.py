@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from localdev.invoke import LocalFunction
+from localdev.harness.lambda_runtime import LocalFunction
 from tests.helpers import api_event, problem_of
 
 # ASCII without control characters, plus the common white space: Python's and pydantic's
 # (Rust's) regex engines agree on what \S means there.
-TEXT = st.text(st.characters(codec="ascii", exclude_categories=("Cc",)) | st.sampled_from(" \t\n"), max_size=40)
+TEXT = st.text(st.characters(codec="ascii", exclude_categories=["Cc"]) | st.sampled_from(" \t\n"), max_size=40)
 PROPERTY_SETTINGS = settings(max_examples=200, derandomize=True, deadline=None)
 
 
@@ -67,7 +67,7 @@ def test_user_id_is_refused_exactly_when_finspace_would_refuse_it(
 
 
 @PROPERTY_SETTINGS
-@given(max_results=st.integers() | st.text(st.characters(categories=("L",)), min_size=1, max_size=10))
+@given(max_results=st.integers() | st.text(st.characters(categories=["L"]), min_size=1, max_size=10))
 def test_max_results_is_an_integer_from_1_to_100(
     unit_functions: dict[str, LocalFunction], finspace: RecordingFinSpace, max_results: int | str
 ) -> None:

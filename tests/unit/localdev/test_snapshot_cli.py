@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from localdev import snapshot
-from localdev.running import RECORD_VARIABLE, RunningStack
-from localdev.stack import free_port
-from localdev.template import PROJECT_ROOT
+from localdev.harness.defaults import PROJECT_ROOT, RECORD_VARIABLE, REGION
+from localdev.harness.stack import free_port
+from localdev.harness.stack_record import RunningStack
 
 TOOL = PROJECT_ROOT / ".venv" / "bin" / "finspace-users"
 A_RUNNING_STACK = RunningStack(
-    "http://127.0.0.1:3100", "http://127.0.0.1:9110", "http://127.0.0.1:9120", "us-east-1", "b", "t", "k", 1
+    "http://127.0.0.1:3100", "http://127.0.0.1:9110", "http://127.0.0.1:9120", REGION, "b", "t", "k", 1
 )
 
 

@@ -4,7 +4,7 @@ make (issue #21)."""
 import re
 import subprocess
 
-from localdev.template import PROJECT_ROOT
+from localdev.harness.defaults import PROJECT_ROOT
 
 MAKEFILE = (PROJECT_ROOT / "Makefile").read_text()
 # Steps of other targets, never typed on their own.

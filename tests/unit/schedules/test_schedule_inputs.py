@@ -14,8 +14,8 @@ import pytest
 
 from finspace_users.contracts.schedule_requests import SnapshotRequest, utc_timestamp
 from finspace_users.schedules.schedule import InvalidEventError, parse_schedule_input
-from localdev.invoke import LocalFunction
-from localdev.template import PROJECT_ROOT
+from localdev.harness.defaults import PROJECT_ROOT
+from localdev.harness.lambda_runtime import LocalFunction
 from tests.helpers import PROBLEM_FIELDS
 
 CLASSIC_SCHEDULED_EVENT = {

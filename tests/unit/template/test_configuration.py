@@ -7,7 +7,6 @@ from pathlib import Path
 
 import boto3
 import pytest
-from botocore.config import Config
 from botocore.loaders import JSONFileLoader
 
 from finspace_users.access_review import snapshot
@@ -16,42 +15,39 @@ from finspace_users.aws import sessions
 from finspace_users.aws.finspace import CLIENT_CONFIG, finspace_client, reset_finspace_clients
 from finspace_users.aws.record_store import STORE_CONFIG, idempotency_store
 from finspace_users.http.page_cache import IN_PROGRESS_WAIT_SECONDS, _page_fetcher, reset_page_cache
-from localdev.env_vars import load_env_vars
-from localdev.invoke import LocalFunction
-from localdev.template import PROJECT_ROOT, functions, load_template, resources_of_type
-from tests.helpers import CHANGE_METRICS
+from localdev.harness.defaults import PROJECT_ROOT
+from localdev.harness.env_vars import load_env_vars
+from localdev.harness.lambda_runtime import LocalFunction
+from localdev.harness.template import functions, load_template, resources_of_type
+from tests.helpers import CHANGE_METRICS, ClientBudget
 
 API_GATEWAY_LIMIT_SECONDS = 29
 FINSPACE_CREDENTIALS_ARN = (
     "arn:${AWS::Partition}:finspace-api:${AWS::Region}:${AWS::AccountId}:/credentials/programmatic"
 )
-# botocore standard mode: before retry n (1-based) it sleeps at most 2**(n-1) seconds.
-STANDARD_MODE_MAX_BACKOFF = [1, 2, 4, 8]
-
-
-def worst_case_seconds(config: Config) -> float:
-    """Every attempt times out after connecting, and every backoff is the longest."""
-    attempts: int = config.retries["total_max_attempts"]
-    per_attempt = config.connect_timeout + config.read_timeout
-    return attempts * per_attempt + sum(STANDARD_MODE_MAX_BACKOFF[: attempts - 1])
 
 
 def finspace_worst_case_seconds() -> float:
     reset_finspace_clients()
     config = finspace_client().meta.config  # as botocore resolved it
     reset_finspace_clients()
-    return worst_case_seconds(config)
+    return ClientBudget.of(config).worst_case_seconds()
 
 
 def request_worst_case_seconds() -> float:
     """GET /users, the longest path (page_cache.py): a put that Powertools repeats, both
     finding the page in progress, two waits each ending in a read, then FinSpace once."""
-    return finspace_worst_case_seconds() + 4 * worst_case_seconds(STORE_CONFIG) + IN_PROGRESS_WAIT_SECONDS
+    return (
+        finspace_worst_case_seconds()
+        + 4 * ClientBudget.of(STORE_CONFIG).worst_case_seconds()
+        + IN_PROGRESS_WAIT_SECONDS
+    )
 
 
 def test_finspace_calls_are_retried_and_bounded() -> None:
-    assert CLIENT_CONFIG.retries["mode"] in {"standard", "adaptive"}
-    assert finspace_worst_case_seconds() > 2 * CLIENT_CONFIG.read_timeout  # throttling and 5xx deserve a retry
+    budget = ClientBudget.of(CLIENT_CONFIG)
+    assert budget.mode in {"standard", "adaptive"}
+    assert finspace_worst_case_seconds() > 2 * budget.read_timeout  # throttling and 5xx deserve a retry
     assert finspace_worst_case_seconds() <= 15
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from localdev.template import PROJECT_ROOT
+from localdev.harness.defaults import PROJECT_ROOT
 
 SAM_PYTHON = PROJECT_ROOT / ".venv-sam/bin/python"
 

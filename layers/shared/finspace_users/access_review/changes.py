@@ -35,6 +35,7 @@ from finspace_users.access_review.snapshot_objects import (
     s3_client,
     stored_summary_and_body,
 )
+from finspace_users.aws.errors import error_code
 from finspace_users.aws.observability import logger, metrics
 
 SNAPSHOTS_PREFIX = "snapshots/"
@@ -293,7 +294,7 @@ def _reason(error: Exception) -> str:
 
 
 def _code_of(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", "unknown error"))
+    return error_code(error) or "unknown error"
 
 
 def _compared_values(user: dict[str, Any]) -> list[Any]:

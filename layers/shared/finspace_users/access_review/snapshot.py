@@ -47,6 +47,7 @@ from finspace_users.access_review.evidence import (
     verified_by_kms,
 )
 from finspace_users.access_review.snapshot_objects import StreamingUpload, kms_client, s3_client, stored_summary
+from finspace_users.aws.errors import error_code
 from finspace_users.aws.finspace import finspace_batch_client, list_users_page
 from finspace_users.aws.observability import logger, metrics
 from finspace_users.aws.record_store import idempotency_store
@@ -266,7 +267,7 @@ def _write_summary(bucket: str, key: str, summary: dict[str, Any]) -> dict[str, 
         )
     except ClientError as error:
         # S3 answers 412 when a summary exists, and 409 when another write of it is under way.
-        if error.response.get("Error", {}).get("Code") not in {"PreconditionFailed", "ConditionalRequestConflict"}:
+        if error_code(error) not in {"PreconditionFailed", "ConditionalRequestConflict"}:
             raise
         standing = stored_summary(bucket, key)
         if standing is None:  # deleted since: there is nothing to return

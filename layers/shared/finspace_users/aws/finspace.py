@@ -26,6 +26,7 @@ from botocore.credentials import (
 )
 from botocore.exceptions import ClientError
 
+from finspace_users.aws.errors import error_code
 from finspace_users.aws.observability import metrics
 from finspace_users.aws.sessions import botocore_session, role_session
 
@@ -186,7 +187,7 @@ def _measured(operation: str) -> Iterator[None]:
     try:
         yield
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "ThrottlingException":
+        if error_code(error) == "ThrottlingException":
             metrics.add_metric(name="FinSpaceThrottles", unit=MetricUnit.Count, value=1)
         raise
     finally:

@@ -12,18 +12,18 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.shared.json_encoder import Encoder
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import ClientError
 
+from finspace_users.aws.errors import error_code
 from finspace_users.aws.observability import logger
 from finspace_users.contracts.problems import (
     INTERNAL_ERROR,
     PROBLEM_CONTENT_TYPE,
     REJECTED_BY_FINSPACE,
+    ROUTE_NOT_FOUND,
     USER_NOT_FOUND,
     Problem,
     bad_request,
     problem_for_exception,
-    route_not_found,
     validation_detail,
 )
 
@@ -71,7 +71,7 @@ def create_app() -> APIGatewayRestResolver:
         empty = sorted(name for name, value in path_parameters.items() if not value)
         if empty:
             return respond(bad_request("; ".join(f"path parameter {name}: must not be empty" for name in empty)))
-        return respond(route_not_found())
+        return respond(ROUTE_NOT_FOUND)
 
     return app
 
@@ -84,8 +84,7 @@ def log_problem(error: Exception, problem: Problem) -> None:
         return
     if problem is USER_NOT_FOUND:
         return  # a normal answer: the request line's 404 says it all
-    code = error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else None
-    fields = {"errorType": type(error).__name__, "errorCode": code, "status": problem.status}
+    fields = {"errorType": type(error).__name__, "errorCode": error_code(error), "status": problem.status}
     if problem is REJECTED_BY_FINSPACE:
         logger.info("FinSpace rejected the request parameters", extra=fields)
     else:

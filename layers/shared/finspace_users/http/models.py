@@ -11,6 +11,24 @@ from pydantic import BaseModel, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
 from finspace_users.aws.finspace import USER_ID_RULES
+from finspace_users.contracts.problems import (
+    DIRECT_INVOCATION_ONLY,
+    GATEWAY_RESPONSES,
+    GATEWAY_RETRY_AFTER_SECONDS,
+    INTERNAL_ERROR,
+    PROBLEM_CONTENT_TYPE,
+    RETRY_AFTER_SECONDS,
+    THROTTLED,
+    UPSTREAM_ACCESS_DENIED,
+    UPSTREAM_ERROR,
+    UPSTREAM_TIMEOUT,
+    UPSTREAM_UNREACHABLE,
+    USER_NOT_FOUND,
+    Problem,
+    ProblemType,
+    bad_request,
+    validation_detail,
+)
 
 # FinSpace's own limits (botocore model, UserId and ResultLimit shapes).
 UserIdParam = Annotated[
@@ -100,41 +118,59 @@ USER_EXAMPLE = {
     "userId": "gUzb1rQP64DyqN00000000",
 }
 
-_PROBLEMS: dict[int, tuple[str, str, str, dict[str, Any]]] = {
-    400: ("Bad input", "bad-request", "query parameter maxResults: Input should be less than or equal to 100", {}),
-    403: (
-        "API Gateway refused the call: unsigned, badly signed, or no execute-api:Invoke",
-        "forbidden",
-        "The request is not signed, or no route matches its method and path.",
-        {},
-    ),
-    404: ("No such user", "user-not-found", "No FinSpace user has this userId.", {}),
-    429: (
-        "FinSpace kept throttling after our retries, or the API stage throttled the caller",
-        "throttled",
-        "FinSpace is throttling requests. Retry after the number of seconds in Retry-After.",
-        {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "string"}}},
-    ),
-    500: ("Our bug", "internal-error", "The service failed unexpectedly. Quote the requestId when you report it.", {}),
-    502: ("FinSpace failed or denied access", "upstream-error", "FinSpace failed to answer the request.", {}),
-    504: ("FinSpace timed out", "upstream-timeout", "FinSpace did not answer in time.", {}),
+# What each status means to a caller. The examples come from the problem catalogue: one
+# for each type an API caller can get with that status.
+_STATUS_DESCRIPTIONS = {
+    400: "Bad input",
+    403: "API Gateway refused the call: unsigned, badly signed, or no execute-api:Invoke",
+    404: "No such user",
+    429: "FinSpace kept throttling after our retries, or the API stage throttled the caller",
+    500: "Our bug",
+    502: "FinSpace failed, could not be reached, or denied access",
+    504: "FinSpace timed out, or the request did not finish within API Gateway's 29 seconds",
 }
-_TITLES = {400: "Bad request", 403: "Forbidden", 404: "User not found", 429: "Too many requests", 500: "Internal error"}
+_STATUS_HEADERS: dict[int, dict[str, Any]] = {
+    429: {
+        "Retry-After": {
+            "description": f"Seconds to wait before retrying: {RETRY_AFTER_SECONDS} when FinSpace throttles, "
+            f"{GATEWAY_RETRY_AFTER_SECONDS} when the API stage throttles.",
+            "schema": {"type": "string"},
+        }
+    }
+}
+# The answer shown for each type: the functions' own where they have one.
+_SHOWN_ANSWERS: dict[ProblemType, Problem] = {}
+for _answer in (
+    bad_request(
+        validation_detail([{"loc": ("query", "maxResults"), "msg": "Input should be less than or equal to 100"}])
+    ),
+    USER_NOT_FOUND,
+    THROTTLED,
+    INTERNAL_ERROR,
+    UPSTREAM_ACCESS_DENIED,
+    UPSTREAM_ERROR,
+    UPSTREAM_UNREACHABLE,
+    UPSTREAM_TIMEOUT,
+    *GATEWAY_RESPONSES.values(),
+):
+    _SHOWN_ANSWERS.setdefault(_answer.problem_type, _answer)
+EXAMPLE_REQUEST_ID = "c0ffee00-0000-4000-8000-000000000000"
+
+
+def problem_examples(status: int) -> dict[str, Any]:
+    """An example of each problem type an API caller can get with this status."""
+    return {
+        problem_type.slug: {"value": _SHOWN_ANSWERS[problem_type].body(EXAMPLE_REQUEST_ID)}
+        for problem_type in ProblemType
+        if problem_type.status == status and problem_type not in DIRECT_INVOCATION_ONLY
+    }
 
 
 def _problem_response(status: int) -> dict[str, Any]:
-    description, slug, detail, headers = _PROBLEMS[status]
-    example = {
-        "detail": detail,
-        "requestId": "c0ffee00-0000-4000-8000-000000000000",
-        "status": status,
-        "title": _TITLES.get(status, "FinSpace error"),
-        "type": f"urn:finspace-users:problem:{slug}",
-    }
     return {
-        "description": description,
-        "headers": {"Cache-Control": NO_STORE_HEADER, **headers},
-        "content": {"application/problem+json": {"model": ProblemDetails, "examples": {slug: {"value": example}}}},
+        "description": _STATUS_DESCRIPTIONS[status],
+        "headers": {"Cache-Control": NO_STORE_HEADER, **_STATUS_HEADERS.get(status, {})},
+        "content": {PROBLEM_CONTENT_TYPE: {"model": ProblemDetails, "examples": problem_examples(status)}},
     }
 
 

@@ -1,14 +1,14 @@
 """localdev/env.json: the functions' local environment, in `sam local`'s env-vars format.
 
-Its own module, below both the invoker and the stack, so that neither imports the other
-for it.
+It names no port and no key (`sam local` reads it too, and cannot import the harness's
+defaults): the harness fills in the endpoints of the stack it serves.
 """
 
 import json
 from pathlib import Path
 from typing import Any
 
-from localdev.template import PROJECT_ROOT
+from localdev.harness.defaults import PROJECT_ROOT
 
 ENV_VARS_PATH = PROJECT_ROOT / "localdev" / "env.json"
 

@@ -18,9 +18,10 @@ from urllib.parse import unquote
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from localdev.invoke import LocalFunction
-from localdev.sigv4 import SignatureError, request_uri, verify
-from localdev.template import resources_of_type, route_pattern
+from localdev.harness.defaults import ACCOUNT_ID, HOST
+from localdev.harness.lambda_runtime import LocalFunction
+from localdev.harness.sigv4 import SignatureError, request_uri, verify
+from localdev.harness.template import resources_of_type, route_pattern
 
 STAGE = "local"
 
@@ -124,7 +125,7 @@ def rest_proxy_event(
             "stage": STAGE,
             "requestId": str(uuid.uuid4()),
             "requestTimeEpoch": int(time.time() * 1000),
-            "accountId": "123456789012",
+            "accountId": ACCOUNT_ID,
             "apiId": "local",
             "protocol": "HTTP/1.1",
             "identity": {"sourceIp": "127.0.0.1"},
@@ -216,4 +217,4 @@ def front_server(front: LocalApi, port: int, access_log: bool = False) -> BaseWS
     """The front on 127.0.0.1 (port 0 picks one), answering its own errors as problems;
     with access_log, one short line per request on stdout."""
     handler = AccessLogRequestHandler if access_log else ProblemRequestHandler
-    return make_server("127.0.0.1", port, front, threaded=True, request_handler=handler)
+    return make_server(HOST, port, front, threaded=True, request_handler=handler)
