@@ -18,20 +18,24 @@ from urllib.parse import unquote
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from finspace_users.contracts.problems import ProblemType
 from localdev.harness.defaults import ACCOUNT_ID, HOST
 from localdev.harness.lambda_runtime import LocalFunction
 from localdev.harness.sigv4 import SignatureError, request_uri, verify
 from localdev.harness.template import resources_of_type, route_pattern
 
 STAGE = "local"
+PROBLEM_TYPES = {problem_type.slug: problem_type for problem_type in ProblemType}
 
 
 def server_problem(status: int, detail: str) -> bytes:
-    """A problem for a status the HTTP server answers itself: its type and title are the
-    status's own (400 bad-request "Bad Request", 505 http-version-not-supported ...)."""
-    phrase = HTTPStatus(status).phrase
-    slug = phrase.lower().replace(" ", "-")
-    problem = {"type": f"urn:finspace-users:problem:{slug}", "title": phrase, "status": status, "detail": detail}
+    """A problem for a status the HTTP server answers itself: its type is the status's own
+    (400 bad-request, 505 http-version-not-supported ...), titled as the catalogue titles
+    it, else by the status's phrase."""
+    slug = HTTPStatus(status).phrase.lower().replace(" ", "-")
+    problem_type = PROBLEM_TYPES.get(slug)
+    title = problem_type.title if problem_type else HTTPStatus(status).phrase
+    problem = {"type": f"urn:finspace-users:problem:{slug}", "title": title, "status": status, "detail": detail}
     return json.dumps({**problem, "requestId": str(uuid.uuid4())}).encode()
 
 

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from finspace_users.contracts.problems import ProblemType
 from tests.helpers import CALLER_AUTH, PROBLEM_FIELDS, http_problem_of
 
 
@@ -37,7 +38,9 @@ def check_problem(status: int, headers: dict[str, str], body: dict[str, Any], sl
     assert set(body) == PROBLEM_FIELDS
     assert body["status"] == status
     assert body["type"] == f"urn:finspace-users:problem:{slug}"
-    assert body["title"] == HTTPStatus(status).phrase
+    # The catalogue's title where it has the type (400 bad-request), else the status's phrase.
+    catalogue_titles = {problem_type.slug: problem_type.title for problem_type in ProblemType}
+    assert body["title"] == catalogue_titles.get(slug, HTTPStatus(status).phrase)
     assert body["requestId"]
 
 

@@ -109,14 +109,7 @@ def test_openapi_documents_each_type_a_caller_can_get_as_the_catalogue_has_it() 
 @pytest.mark.parametrize(
     "status",
     [
-        pytest.param(
-            400,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="localdev's server_problem titles 400 bad-request with the HTTP phrase "
-                "'Bad Request'; the catalogue's title is 'Bad request'",
-            ),
-        ),
+        400,
         414,
         431,
         505,
