@@ -8,7 +8,6 @@ same first request against the same emulator.
 
 import argparse
 import json
-import logging
 import re
 import shutil
 import subprocess
@@ -18,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.run import child_environment, compile_our_code, get_user_event, list_users_event
-from localdev.harness.commands import DefaultsHelpFormatter, cli_description
+from localdev.harness.commands import DefaultsHelpFormatter, cli_description, quiet_server_logs
 from localdev.harness.defaults import PROJECT_ROOT
 from localdev.harness.stack import local_stack
 from localdev.harness.template import functions
@@ -57,7 +56,7 @@ def main() -> None:
     for column in ("function", "bare boto3", "minimal Powertools", "ratio", "ours", "ratio"):
         table.add_column(column, justify="left" if column == "function" else "right")
     with local_stack(user_count=100, finspace_port=0, moto_port=0, moto_apart=True) as stack:
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        quiet_server_logs()
         user_id = stack.emulator.directory.user_at(0)["userId"]
         cases = [
             ("GetUserFunction", "bare-get_user", get_user_event(user_id)),

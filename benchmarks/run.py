@@ -17,7 +17,6 @@ import statistics
 import subprocess
 import sys
 import time
-import warnings
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -28,7 +27,7 @@ from rich.table import Table
 
 from benchmarks import history_queries, verification
 from benchmarks.artifact import BARE_BUILD, OUR_ARM64_BUILD, OUR_BUILD, ArtifactSize, artifact_sizes, deploy
-from localdev.harness.commands import cli_description
+from localdev.harness.commands import cli_description, quiet_server_logs
 from localdev.harness.defaults import PROCESS_ENVIRONMENT, PROJECT_ROOT
 from localdev.harness.directory import SeededDirectory
 from localdev.harness.finspace_emulator import FinSpaceEmulator
@@ -546,8 +545,7 @@ def main() -> None:
     args = parser.parse_args()
     console = Console(width=120)
     with local_stack(user_count=100, finspace_port=0, moto_port=0, moto_apart=True) as stack:
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        warnings.filterwarnings("ignore", message="No application metrics to publish")
+        quiet_server_logs()
         bench = Bench(stack, args.quick)
         console.print("size and unpack time of the built artifacts…")
         bench.artifact_size()
