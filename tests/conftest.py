@@ -72,7 +72,7 @@ class CapturedLog:
         return self.stream.getvalue().splitlines()
 
 
-def powertools_log_handler() -> logging.StreamHandler:  # type: ignore[type-arg]
+def powertools_log_handler() -> logging.StreamHandler:
     """The stream handler the Powertools logger writes through (typed as any Handler)."""
     handler = logger.registered_handler
     assert isinstance(handler, logging.StreamHandler)

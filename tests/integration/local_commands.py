@@ -47,7 +47,7 @@ def shell(command: str, environment: dict[str, str], **options: Any) -> subproce
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
-        **options,  # type: ignore[call-overload]
+        **options,
     )
 
 

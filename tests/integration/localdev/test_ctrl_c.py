@@ -77,7 +77,7 @@ def test_ctrl_c_during_make_changes(environment: dict[str, str]) -> None:
         silent.bind(("127.0.0.1", 0))
         silent.listen()
         url = f"http://127.0.0.1:{silent.getsockname()[1]}"
-        record = {"apiUrl": url, "finspaceUrl": url, "motoUrl": url, "region": REGION}
+        record: dict[str, object] = {"apiUrl": url, "finspaceUrl": url, "motoUrl": url, "region": REGION}
         record |= {"bucket": "finspace-users-snapshots", "table": "t", "signingKeyId": "k", "pid": os.getpid()}
         Path(environment["FINSPACE_USERS_LOCAL_STACK"]).write_text(json.dumps(record))
         process = shell("make changes", environment)

@@ -20,7 +20,7 @@ from tests.helpers import CALLER_AUTH, PROBLEM_FIELDS, http_problem_of
 def raw_exchange(api_url: str, request: bytes) -> tuple[int, dict[str, str], dict[str, Any]]:
     """Send bytes no HTTP client would, and parse the answer by hand."""
     address = urlsplit(api_url)
-    with socket.create_connection((address.hostname, address.port), timeout=30) as connection:
+    with socket.create_connection((address.hostname, address.port or 80), timeout=30) as connection:
         connection.sendall(request)
         received = b""
         while chunk := connection.recv(65536):
