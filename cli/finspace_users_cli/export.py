@@ -21,8 +21,9 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from finspace_users.access_review.dormancy import dormant_after_days
 from finspace_users_cli.output import Answer, Rows
-from finspace_users_cli.questions import USER_COLUMNS, dormant_after_days, user_row
+from finspace_users_cli.questions import USER_COLUMNS, user_row
 from finspace_users_cli.report import population_counts, report_html
 from finspace_users_cli.sources import CannotRunError, DirectoryHistory, History
 from finspace_users_cli.verified import USERS, Verified, now_utc, tick_time, utc

@@ -1,18 +1,17 @@
 """The access-review questions: `summary`, `changes`, `who` and `history`. Each reads
 only snapshots that verify (verified.py) and returns an Answer (output.py)."""
 
-import os
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
 from finspace_users.access_review.changes import COMPARED_FIELDS, COUNTS
+from finspace_users.access_review.dormancy import dormant_after_days, dormant_before_ms, is_dormant
 from finspace_users_cli.output import Answer, Rows
 from finspace_users_cli.sources import CannotRunError, History, summary_tick
 from finspace_users_cli.verified import CHANGES, USERS, Verified, changes_block, tick_time, utc
 from finspace_users_cli.verify import Snapshot
 
-DAY_MS = 86_400_000
 COUNT_LABELS = {
     "added": "users added",
     "removed": "users removed",
@@ -26,18 +25,6 @@ USER_COLUMNS = ("userId", *COMPARED_FIELDS, *TIME_FIELDS)
 # What a table for people shows of a user; --json and --csv have every column.
 SHOWN_USER_COLUMNS = ("userId", "firstName", "lastName", "status", "type", "apiAccess", "lastLoginTime")
 CHANGE_COLUMNS = ["scheduledTime", "previousScheduledTime", "userId", "change", "field", "from", "to"]
-
-
-def dormant_after_days() -> int:
-    """The snapshot's own rule: DORMANT_AFTER_DAYS, 90 by default."""
-    return int(os.environ.get("DORMANT_AFTER_DAYS", "90"))
-
-
-def is_dormant(user: dict[str, Any], tick: str, days: int) -> bool:
-    """As the snapshot counts dormantUsers: no lastLoginTime, or one more than `days` before the tick."""
-    last_login = user.get("lastLoginTime")
-    before_ms = int(tick_time(tick).timestamp() * 1000) - days * DAY_MS
-    return last_login is None or last_login < before_ms
 
 
 def iso_ms(value: Any) -> str | None:
@@ -81,7 +68,8 @@ def summary(verified: Verified, moment: datetime) -> Answer:
     snapshot = verified.stood_at(moment)
     stored = snapshot.summary
     days = dormant_after_days()
-    dormant = [user_row(user) for user in verified.lines(snapshot, USERS) if is_dormant(user, snapshot.tick, days)]
+    before_ms = dormant_before_ms(tick_time(snapshot.tick), days)
+    dormant = [user_row(user) for user in verified.lines(snapshot, USERS) if is_dormant(user, before_ms)]
     position = chain_position(verified, snapshot)
     counts = [
         ["users", stored.get("userCount")],
@@ -196,11 +184,12 @@ def changes(verified: Verified, since: datetime | None, until: datetime) -> Answ
 def who(verified: Verified, moment: datetime, filters: dict[str, str | None], dormant: bool) -> Answer:
     snapshot = verified.stood_at(moment)
     days = dormant_after_days()
+    before_ms = dormant_before_ms(tick_time(snapshot.tick), days)
     rows = [
         user_row(user)
         for user in verified.lines(snapshot, USERS)
         if all(wanted is None or user.get(name) == wanted for name, wanted in filters.items())
-        and (not dormant or is_dormant(user, snapshot.tick, days))
+        and (not dormant or is_dormant(user, before_ms))
     ]
     asked = [f"{name}={wanted}" for name, wanted in filters.items() if wanted]
     asked += [f"dormant>{days}d"] if dormant else []

@@ -6,7 +6,8 @@ from collections import Counter
 from html import escape
 from typing import Any
 
-from finspace_users_cli.questions import is_dormant
+from finspace_users.access_review.dormancy import dormant_before_ms, is_dormant
+from finspace_users_cli.verified import tick_time
 
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
 PRIVILEGED_COLUMNS = (
@@ -25,11 +26,12 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 def population_counts(users: list[dict[str, Any]], tick: str, dormant_days: int) -> dict[str, int]:
     """The figures of population.csv, counted from its own rows."""
     counts: Counter[str] = Counter(users=len(users))
+    before_ms = dormant_before_ms(tick_time(tick), dormant_days)
     for user in users:
         counts[f"status {user.get('status')}"] += 1
         counts[f"type {user.get('type')}"] += 1
         counts["API access enabled"] += user.get("apiAccess") == "ENABLED"
-        counts["dormant"] += is_dormant(user, tick, dormant_days)
+        counts["dormant"] += is_dormant(user, before_ms)
     return dict(counts)
 
 

@@ -39,6 +39,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from finspace_users.access_review.changes import SNAPSHOTS_PREFIX, ChangeReport
+from finspace_users.access_review.dormancy import dormant_after_days, dormant_before_ms, is_dormant
 from finspace_users.access_review.evidence import (
     PREVIOUS_FIELD,
     SIGNATURE_FIELD,
@@ -54,7 +55,6 @@ from finspace_users.aws.record_store import idempotency_store
 from finspace_users.contracts.schedule_requests import SnapshotRequest, utc_timestamp
 
 PAGE_SIZE = 100
-DAY_MS = 24 * 3600 * 1000
 # Long enough to absorb every redelivery and retry of a tick (Scheduler retries for
 # up to a day at most), short enough to keep the table small.
 TICK_RECORD_SECONDS = 2 * 24 * 3600
@@ -207,9 +207,7 @@ def sweep_directory(tick: str) -> dict[str, Any]:
     changes.jsonl, then write summary.json; returns the summary."""
     prefix = snapshot_prefix(tick)
     bucket = os.environ["SNAPSHOT_BUCKET_NAME"]
-    dormant_days = int(os.environ.get("DORMANT_AFTER_DAYS", "90"))
-    # In integer milliseconds, where no number of days can overflow a date.
-    tally = _Tally(dormant_before_ms=int(datetime.fromisoformat(tick).timestamp() * 1000) - dormant_days * DAY_MS)
+    tally = _Tally(dormant_before_ms(datetime.fromisoformat(tick), dormant_after_days()))
     users_object = StreamingUpload(bucket, prefix + "users.jsonl")
     started_at, started = datetime.now(UTC), time.perf_counter()
     changes = ChangeReport(bucket, tick)
@@ -305,8 +303,7 @@ class _Tally:
             self.by_status[user.get("status", "UNKNOWN")] += 1
             self.by_type[user.get("type", "UNKNOWN")] += 1
             self.api_access_enabled += user.get("apiAccess") == "ENABLED"
-            last_login = user.get("lastLoginTime")
-            self.dormant += last_login is None or last_login < self.dormant_before_ms
+            self.dormant += is_dormant(user, self.dormant_before_ms)
 
     def summary(self, tick: str, started_at: datetime) -> dict[str, Any]:
         return {
