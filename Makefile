@@ -5,6 +5,7 @@ PYTHON ?= python3.13
 VENV := .venv
 SAM_VENV := .venv-sam
 SCAN_VENV := .venv-scan
+UV_VENV := .venv-uv
 BIN := $(CURDIR)/$(VENV)/bin
 SAM := $(CURDIR)/$(SAM_VENV)/bin/sam
 # packaging/Makefile runs pip and compileall with the python3.13 it finds on PATH.
@@ -21,30 +22,65 @@ SAM_BUILD_DIR ?= .aws-sam/build
 FUNCTION ?= GetUserFunction
 EVENT ?= events/get_user.json
 
-.PHONY: help install lock run snapshot changes openapi bench bench-instructions invoke sam-invoke sam-api test lint typecheck pytest unit integration containers validate transform verify docs scan build build-x86_64 clean
+.PHONY: help install lock lock-check run snapshot changes openapi bench bench-instructions invoke sam-invoke sam-api test lint typecheck pytest unit integration containers validate transform verify docs scan build build-x86_64 clean
 
 # `make help` is made from the "## " note at the end of each target's line below.
 help:
 	@grep -E '^[a-z0-9_-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | sed -E 's/^([a-z0-9_-]+):.*## (.*)$$/make \1|\2/' | awk -F '|' '{ printf "%-25s %s\n", $$1, $$2 }'
 
+# Every environment installs from a lock with every file's SHA-256, and every lock is
+# uv's: requirements/{dev,sam,scan}.lock for the three venvs, layers/*/requirements.lock
+# for the layers (packaging/Makefile installs those for arm64 or x86_64 with pip), and
+# requirements/uv.lock for uv itself. Each lock is made from the .txt beside it, whose
+# top-level pins are what people edit. uv is bootstrapped from python3.13 alone: its own
+# pip installs the pinned wheel, hash-checked, into .venv-uv; a uv on PATH is never used.
+UV := $(CURDIR)/$(UV_VENV)/bin/uv --no-config --no-python-downloads
+LOCKS := requirements/uv.lock requirements/dev.lock requirements/sam.lock requirements/scan.lock \
+	layers/dependencies/requirements.lock layers/xray/requirements.lock
+# Every lock is resolved afresh (--upgrade) from what PyPI had at this instant, so that
+# the same requirements give the same lock on any day; a pin released later needs it moved.
+LOCK_EXCLUDE_NEWER := 2026-12-01T00:00:00Z
+# Universal: one lock for every platform that runs python3.13, every file's hash in it
+# (the layers' lock so has the manylinux wheels of both architectures).
+LOCK_COMPILE = $(UV) pip compile --quiet --universal --python-version 3.13 --generate-hashes --upgrade \
+	--exclude-newer $(LOCK_EXCLUDE_NEWER) --custom-compile-command 'make lock'
+# The X-Ray layer's botocore is the DependenciesLayer's: its lock is only its own two pins
+# (.venv's lock resolves the two layers together).
+LOCK_OPTIONS_layers/xray/requirements.lock := --no-deps
+# $(call lock_into,LOCK,FILE): what uv makes of LOCK's .txt, written to FILE; one recipe
+# line for each lock.
+lock_into = $(LOCK_COMPILE) $(LOCK_OPTIONS_$(1)) $(1:.lock=.txt) --output-file $(2)$(newline)
+define newline
+
+
+endef
+# $(call sync,VENV,LOCK): the venv holds exactly the lock's packages (and its own pip),
+# each a hash-checked wheel (an sdist would be built with unhashed build dependencies);
+# first, the lock must hold the pins of its .txt (packaging/sdk.py check-lock).
+sync = $(PYTHON) packaging/sdk.py check-lock $(2:.lock=.txt) $(2) && $(PYTHON) -m venv $(1) && \
+	$(UV) pip sync --quiet --require-hashes --only-binary :all: --python $(1)/bin/python $(2)
+
+$(UV_VENV)/.installed: requirements/uv.lock
+	$(PYTHON) -m venv $(UV_VENV)
+	$(UV_VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes --only-binary=:all: -r requirements/uv.lock
+	touch $@
+
 # botocore has no finspace-data model after 1.43.116: packaging/sdk.py extracts it from
 # that wheel (hash-checked) into build/botocore-data, puts that on .venv's AWS_DATA_PATH,
 # and installs botocore 1.43.116 under build/sdk for the test that compares the clients.
-$(VENV)/.installed: requirements/dev.txt layers/dependencies/requirements.txt layers/xray/requirements.txt pyproject.toml packaging/sdk.py packaging/finspace-data-model.txt packaging/finspace-data-model.sha256
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/dev.txt
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --editable .
+# The project itself is installed editable with the setuptools of the lock, unisolated.
+$(VENV)/.installed: requirements/dev.lock requirements/dev.txt layers/dependencies/requirements.txt layers/xray/requirements.txt pyproject.toml packaging/sdk.py packaging/finspace-data-model.txt packaging/finspace-data-model.sha256 | $(UV_VENV)/.installed
+	$(call sync,$(VENV),requirements/dev.lock)
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation --editable .
 	$(BIN)/python packaging/sdk.py develop $(VENV)
 	touch $@
 
-$(SAM_VENV)/.installed: requirements/sam.txt
-	$(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/sam.txt
+$(SAM_VENV)/.installed: requirements/sam.lock requirements/sam.txt | $(UV_VENV)/.installed
+	$(call sync,$(SAM_VENV),requirements/sam.lock)
 	touch $@
 
-$(SCAN_VENV)/.installed: requirements/scan.txt
-	$(PYTHON) -m venv $(SCAN_VENV)
-	$(SCAN_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/scan.txt
+$(SCAN_VENV)/.installed: requirements/scan.lock requirements/scan.txt | $(UV_VENV)/.installed
+	$(call sync,$(SCAN_VENV),requirements/scan.lock)
 	touch $@
 
 # The same again when build/ was removed but .venv was not.
@@ -52,12 +88,23 @@ DEV_MODEL := build/botocore-data/finspace-data/2020-07-13/service-2.json.gz
 $(DEV_MODEL): | $(VENV)/.installed
 	$(BIN)/python packaging/sdk.py develop $(VENV)
 
-install: $(VENV)/.installed $(DEV_MODEL) $(SAM_VENV)/.installed $(SCAN_VENV)/.installed  ## the three venvs (.venv, .venv-sam, .venv-scan); every other target makes those it needs
-# The layers install with --require-hashes from these locks; the build refuses a lock
-# that is not of its requirements.txt (packaging/sdk.py check-lock).
-lock: $(VENV)/.installed  ## the layers' requirements.lock files (every wheel's SHA-256) from their requirements.txt
-	cd layers/dependencies && $(BIN)/python ../../packaging/sdk.py lock requirements.txt requirements.lock
-	cd layers/xray && $(BIN)/python ../../packaging/sdk.py lock requirements.txt requirements.lock
+install: $(VENV)/.installed $(DEV_MODEL) $(SAM_VENV)/.installed $(SCAN_VENV)/.installed  ## the three venvs (.venv, .venv-sam, .venv-scan), each from its lock, and uv (.venv-uv); every other target makes those it needs
+# To add or upgrade a dependency, edit its .txt and run `make lock`: see CONTRIBUTING.md.
+# uv's own lock first, so that a new uv pin makes the other locks.
+lock: $(UV_VENV)/.installed  ## every lock (the three venvs', the layers', uv's) from the requirements .txt beside it, with uv
+	$(call lock_into,requirements/uv.lock,requirements/uv.lock)
+	$(MAKE) --no-print-directory $(UV_VENV)/.installed
+	$(foreach lock,$(filter-out requirements/uv.lock,$(LOCKS)),$(call lock_into,$(lock),$(lock)))
+
+# Each lock made again into build/lock-check and compared: one line for each that differs.
+LOCK_CHECK_DIR := build/lock-check
+lock-check: $(UV_VENV)/.installed  ## fail, one line a lock, if `make lock` would change any lock (one check of make test)
+	@rm -rf $(LOCK_CHECK_DIR)
+	@mkdir -p $(addprefix $(LOCK_CHECK_DIR)/,$(sort $(dir $(LOCKS))))
+	@$(foreach lock,$(LOCKS),$(call lock_into,$(lock),$(LOCK_CHECK_DIR)/$(lock)))
+	@stale=0; for lock in $(LOCKS); do cmp -s $$lock $(LOCK_CHECK_DIR)/$$lock || { \
+		echo "$$lock is stale: it is not what uv makes of $${lock%.lock}.txt (see $(LOCK_CHECK_DIR)/$$lock): run make lock"; stale=1; }; \
+	done; exit $$stale
 
 run: $(VENV)/.installed $(DEV_MODEL)  ## the local stack on 127.0.0.1 (API 3000, emulator 9010, moto 9020; RUN_ARGS='--port 3100 ...')
 	$(BIN)/python -m localdev.run $(RUN_ARGS)
@@ -97,7 +144,7 @@ sam-invoke: build-x86_64  ## the same as make invoke, through sam local invoke i
 sam-api: build-x86_64  ## SAM's local API (sam local start-api) on 127.0.0.1:3001
 	$(BIN)/python -m localdev.sam_local start-api
 
-test: lint typecheck docs validate scan build build-x86_64 pytest  ## every check: ruff, mypy, docs, sam validate --lint, cfn-lint + checkov, sam build, every pytest suite
+test: lock-check lint typecheck docs validate scan build build-x86_64 pytest  ## every check: the locks, ruff, mypy, docs, sam validate --lint, cfn-lint + checkov, sam build, every pytest suite
 # The documentation site (mkdocs.yml, docs/) into build/site; --strict fails on any broken
 # link, anchor or included file.
 docs: $(VENV)/.installed  ## the documentation site (docs/, mkdocs-material) into build/site, --strict
@@ -153,5 +200,5 @@ containers: build-x86_64 $(DEV_MODEL)  ## the sam local suite, in containers
 	$(BIN)/pytest -m containers
 
 clean:  ## remove the venvs, builds and caches (build/, .aws-sam, __pycache__, test caches)
-	rm -rf $(VENV) $(SAM_VENV) $(SCAN_VENV) .aws-sam build .pytest_cache .mypy_cache .ruff_cache .hypothesis .schemathesis *.egg-info
+	rm -rf $(VENV) $(SAM_VENV) $(SCAN_VENV) $(UV_VENV) .aws-sam build .pytest_cache .mypy_cache .ruff_cache .hypothesis .schemathesis *.egg-info
 	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +

@@ -11,7 +11,8 @@ from pathlib import Path
 import botocore
 import pytest
 
-from localdev.template import PROJECT_ROOT, load_template
+from localdev.harness.defaults import PROJECT_ROOT
+from localdev.harness.template import load_template
 from tests.sdk_tools import sdk
 
 # Run by the 1.43.116 botocore (build/sdk, from the same hash-checked wheel) and by ours,
@@ -185,40 +186,8 @@ def test_pruning_keeps_the_used_models_and_botocores_own_files(tmp_path: Path) -
     assert not (layer / "botocore" / "__init__.pyi").exists()
 
 
-def locked_hashes(lock: Path) -> dict[str, list[str]]:
-    """name to its hashes, from the `name==version \\ --hash=...` blocks of a lock."""
-    hashes: dict[str, list[str]] = {}
-    name = ""
-    for line in lock.read_text().splitlines():
-        if "==" in line:
-            name = sdk.normalized(line.split("==")[0])
-            hashes[name] = []
-        elif "--hash=sha256:" in line:
-            hashes[name].append(line.split("--hash=sha256:")[1].rstrip(" \\"))
-    return hashes
-
-
-@pytest.mark.parametrize("folder", ["layers/dependencies", "layers/xray"])
-def test_each_lock_is_of_its_requirements_with_a_hash_for_each_architecture(folder: str) -> None:
-    requirements, lock = PROJECT_ROOT / folder / "requirements.txt", PROJECT_ROOT / folder / "requirements.lock"
-    sdk.check_lock(requirements, lock)
-    hashes = locked_hashes(lock)
-    assert set(hashes) == set(sdk.pins(requirements))
-    assert all(len(digest) == 64 for digests in hashes.values() for digest in digests)
-    # A pure-Python wheel serves both architectures; a compiled one has one of each.
-    for name, digests in hashes.items():
-        assert len(digests) == (2 if name in {"orjson", "pydantic-core", "wrapt"} else 1), name
-
-
-def test_a_lock_of_other_requirements_is_refused(tmp_path: Path) -> None:
-    requirements = tmp_path / "requirements.txt"
-    source = (PROJECT_ROOT / "layers" / "dependencies" / "requirements.txt").read_text()
-    requirements.write_text(source.replace("orjson==3.13.0", "orjson==3.12.0"))
-    with pytest.raises(SystemExit, match="make lock"):
-        sdk.check_lock(requirements, PROJECT_ROOT / "layers" / "dependencies" / "requirements.lock")
-
-
 def test_the_layers_install_only_hashed_wheels_from_their_lock() -> None:
+    """The locks themselves, uv's: tests/unit/project/test_locks.py."""
     makefile = (PROJECT_ROOT / "packaging" / "Makefile").read_text()
     assert "--require-hashes" in makefile.split("INSTALL =", 1)[1].split("\n\n", 1)[0]
     for target in ("build-DependenciesLayer", "build-XRayLayer"):

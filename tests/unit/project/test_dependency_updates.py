@@ -1,12 +1,12 @@
 """The dependency-update configuration covers every pinned requirements file, and what it
-ignores is pinned there on purpose."""
+ignores is pinned there on purpose; the locks beside them are make lock's, not its."""
 
 import re
 from pathlib import Path
 
 import yaml
 
-from localdev.template import PROJECT_ROOT
+from localdev.harness.defaults import PROJECT_ROOT
 
 CONFIG = yaml.safe_load((PROJECT_ROOT / ".github" / "dependabot.yml").read_text())
 
@@ -32,3 +32,16 @@ def test_what_is_ignored_is_pinned_in_its_directory() -> None:
         pins = "".join(path.read_text() for path in requirements_files(directory))
         for ignored in update.get("ignore", []):
             assert re.search(rf"^{re.escape(ignored['dependency-name'])}==", pins, re.M | re.I), ignored
+
+
+def test_each_lock_is_beside_a_watched_requirements_file_and_is_not_read_as_one() -> None:
+    """Dependabot moves the pins of the .txt; `make lock` (uv) makes the .lock from it."""
+    watched = {
+        PROJECT_ROOT / update["directory"].strip("/"): update["package-ecosystem"] for update in CONFIG["updates"]
+    }
+    locks = [*PROJECT_ROOT.glob("requirements/*.lock"), *PROJECT_ROOT.glob("layers/*/requirements.lock")]
+    assert len(locks) == 6
+    for lock in locks:
+        assert watched.get(lock.parent) == "pip", lock
+        read = requirements_files(lock.parent)
+        assert lock.with_suffix(".txt") in read and lock not in read, lock

@@ -10,7 +10,17 @@ MAKEFILE = (PROJECT_ROOT / "Makefile").read_text()
 # Steps of other targets, never typed on their own.
 INTERNAL = {"help", "pytest", "transform", "build-x86_64"}
 # What the targets and the tests leave in the checkout.
-MADE = ("build", ".aws-sam", ".venv", ".venv-sam", ".venv-scan", ".hypothesis", ".schemathesis", "__pycache__")
+MADE = (
+    "build",
+    ".aws-sam",
+    ".venv",
+    ".venv-sam",
+    ".venv-scan",
+    ".venv-uv",
+    ".hypothesis",
+    ".schemathesis",
+    "__pycache__",
+)
 
 
 def make(*arguments: str) -> str:
