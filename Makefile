@@ -156,7 +156,7 @@ lint: $(VENV)/.installed  ## ruff (one check of make test)
 	$(BIN)/lint-imports
 
 # Each handler on its own: both are named app.py, which one mypy run cannot tell apart.
-typecheck: $(VENV)/.installed  ## mypy (one check of make test)
+typecheck: $(VENV)/.installed  ## mypy --strict: the package, the CLI, localdev, benchmarks, tests and each handler
 	$(BIN)/mypy
 	$(BIN)/mypy functions/get_user/app.py
 	$(BIN)/mypy functions/list_users/app.py

@@ -1,6 +1,7 @@
 """The one dormancy rule the snapshot counts by and finspace-users lists by."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,9 @@ def test_the_cut_off_is_the_tick_less_the_days_in_milliseconds() -> None:
     [(None, True), (TICK_MS - 90 * DAY_MS - 1, True), (TICK_MS - 90 * DAY_MS, False), (TICK_MS, False)],
 )
 def test_no_login_or_one_before_the_cut_off_is_dormant(last_login: int | None, dormant: bool) -> None:
-    user = {"userId": "uid-1"} if last_login is None else {"userId": "uid-1", "lastLoginTime": last_login}
+    user: dict[str, Any] = (
+        {"userId": "uid-1"} if last_login is None else {"userId": "uid-1", "lastLoginTime": last_login}
+    )
     assert is_dormant(user, dormant_before_ms(TICK, 90)) is dormant
 
 

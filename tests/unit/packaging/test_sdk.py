@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import botocore
 import pytest
@@ -92,7 +93,7 @@ print(json.dumps({
 """
 
 
-def describe_client(version: str) -> dict[str, object]:
+def describe_client(version: str) -> dict[str, Any]:
     environment = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
     if version == "1.43.116":
         assert (sdk.OLD_SDK / "botocore").is_dir(), "botocore 1.43.116 is not under build/sdk: run make install"
@@ -103,7 +104,7 @@ def describe_client(version: str) -> dict[str, object]:
         [sys.executable, "-c", DESCRIBE_CLIENT, version], env=environment, capture_output=True, text=True, check=False
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
-    described: dict[str, object] = json.loads(completed.stdout)
+    described: dict[str, Any] = json.loads(completed.stdout)
     return described
 
 
@@ -113,9 +114,9 @@ def test_the_extracted_model_gives_the_client_botocore_1_43_116_gives() -> None:
     assert (old.pop("botocore"), ours.pop("botocore")) == ("1.43.116", pinned)
     assert ours["signing name"] == "finspace-api"
     assert ours["protocol"] == "rest-json"
-    assert set(ours["operations"]) >= {"GetUser", "ListUsers", "GetProgrammaticAccessCredentials"}  # type: ignore[arg-type]
-    assert "list_users" in ours["paginators"]  # type: ignore[operator]
-    assert ours["endpoints"]["us-east-1"] == "https://finspace-api.us-east-1.amazonaws.com"  # type: ignore[index]
+    assert set(ours["operations"]) >= {"GetUser", "ListUsers", "GetProgrammaticAccessCredentials"}
+    assert "list_users" in ours["paginators"]
+    assert ours["endpoints"]["us-east-1"] == "https://finspace-api.us-east-1.amazonaws.com"
     for key in old:
         assert ours[key] == old[key], key
     assert ours == old
