@@ -1,5 +1,5 @@
 """`sam local` for real: a container engine, a Lambda Python 3.13 image and the local
-stack on the engine's bridge, brought up once for the package (localdev/sam_local.py).
+stack on the engine's bridge, brought up once for the package (localdev/harness/sam.py).
 
 Where no engine can be had, these tests skip with one line that says why; under CI a
 skip is a failure."""
@@ -10,8 +10,8 @@ from contextlib import ExitStack
 
 import pytest
 
-from localdev.containers import EngineUnavailableError
-from localdev.sam_local import SamLocal, sam_local
+from localdev.harness.containers import EngineUnavailableError
+from localdev.harness.sam import SamLocal, sam_local
 
 SEEDED_USERS = 250
 

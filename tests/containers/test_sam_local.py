@@ -10,8 +10,8 @@ import boto3
 import pytest
 import requests
 
-from localdev.sam_local import SamLocal
-from localdev.stack import LOCAL_BUCKET_NAME
+from localdev.harness.sam import SamLocal
+from localdev.harness.stack import LOCAL_BUCKET_NAME
 from tests.helpers import API_EVENTS, CANARY_EVENTS, EVENTS_DIR, SNAPSHOT_EVENTS, check_api_answer, load_event
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from localdev.containers import EngineUnavailableError, _apt_install, _require_linux_root
+from localdev.harness.containers import EngineUnavailableError, _apt_install, _require_linux_root
 from localdev.harness.stack import LocalStack
 from tests.integration.history import History, use_directory
 from tests.integration.operator_tool import TICKS, run_tool

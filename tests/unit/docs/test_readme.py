@@ -3,10 +3,10 @@
 import re
 
 from finspace_users.contracts.problems import GATEWAY_RESPONSES, THROTTLED, ProblemType
-from localdev.containers import STANDIN_IMAGE
+from localdev.harness.containers import STANDIN_IMAGE
 from localdev.harness.defaults import PROJECT_ROOT
+from localdev.harness.sam import sam_command
 from localdev.harness.template import functions, load_template, resources_of_type
-from localdev.sam_local import sam_command
 from tests.helpers import documentation
 
 README = documentation()  # README.md and the docs site's pages

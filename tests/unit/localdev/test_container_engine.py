@@ -5,8 +5,8 @@ import subprocess
 
 import pytest
 
-from localdev import containers
-from localdev.containers import EngineUnavailableError, bridge_gateway
+from localdev.harness import containers
+from localdev.harness.containers import EngineUnavailableError, bridge_gateway
 
 
 def engine_answering(monkeypatch: pytest.MonkeyPatch, returncode: int, stdout: str, stderr: str = "") -> None:
