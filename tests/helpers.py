@@ -1,7 +1,9 @@
 """Builders and checks the suites share."""
 
 import json
+import os
 import re
+import subprocess
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,3 +147,19 @@ class ClientBudget:
         """Every attempt times out after connecting, and every backoff is the longest."""
         per_attempt = self.connect_timeout + self.read_timeout
         return self.attempts * per_attempt + sum(STANDARD_MODE_MAX_BACKOFF[: self.attempts - 1])
+
+
+def make_output(*arguments: str) -> str:
+    """What our Makefile prints, run as a user's shell runs it: no make or PYTHON of the
+    caller's (a `make test PYTHON=...` or an outer make's MAKEFLAGS) reaches it."""
+    inherited = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "PYTHON"}
+    completed = subprocess.run(  # noqa: S603 - make on our own Makefile
+        ["/usr/bin/make", "--no-print-directory", *arguments],
+        cwd=PROJECT_ROOT,
+        env={name: value for name, value in os.environ.items() if name not in inherited},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return completed.stdout

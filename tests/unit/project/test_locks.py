@@ -4,16 +4,14 @@ lock-check`, the first step of make test, resolves them all again; these tests r
 files and what make would run, offline but for the one that asks PyPI which wheels the
 layers' hashes are."""
 
-import json
 import re
-import subprocess
 import tomllib
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import make_output
 from tests.sdk_tools import sdk
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
@@ -27,20 +25,6 @@ VENV_LOCKS = {
 VENV_VARIABLES = {".venv": "VENV", ".venv-sam": "SAM_VENV", ".venv-scan": "SCAN_VENV"}
 LAYER_LOCKS = ["layers/dependencies/requirements.lock", "layers/xray/requirements.lock"]
 ALL_LOCKS = ["requirements/uv.lock", *VENV_LOCKS.values(), *LAYER_LOCKS]
-# What packaging/Makefile gives pip for the python3.13 runtime (glibc 2.34).
-NEWEST_GLIBC = (2, 34)
-
-
-def make(*arguments: str) -> str:
-    completed = subprocess.run(  # noqa: S603 - make on our own Makefile, printing only (-n)
-        ["/usr/bin/make", "--no-print-directory", *arguments],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return completed.stdout
 
 
 def hashes(lock: Path) -> dict[str, list[str]]:
@@ -135,52 +119,10 @@ def test_a_layer_lock_is_exactly_its_requirements_with_no_markers(lock: str) -> 
     assert not re.search(r"^[A-Za-z0-9].* ; ", path.read_text(), re.M)
 
 
-def manylinux_machines(wheel: str) -> set[str]:
-    """The machines a CPython 3.13 wheel installs on with a glibc of at most 2.34."""
-    python, abi, platforms = wheel.removesuffix(".whl").split("-")[-3:]
-    if not ({"cp313", "py3"} & set(python.split(".")) or abi == "abi3"):
-        return set()
-    if platforms == "any":
-        return {"aarch64", "x86_64"}
-    machines = set()
-    for platform in platforms.split("."):
-        if match := re.fullmatch(r"manylinux(?:2014|_(\d+)_(\d+))_(aarch64|x86_64)", platform):
-            glibc = (int(match[1]), int(match[2])) if match[1] else (2, 17)
-            if glibc <= NEWEST_GLIBC:
-                machines.add(match[3])
-    return machines
-
-
-def test_a_wheel_is_read_for_its_machines() -> None:
-    orjson = "orjson-3.13.0-cp313-cp313-manylinux_2_17_aarch64.manylinux2014_aarch64.whl"
-    assert manylinux_machines(orjson) == {"aarch64"}
-    assert manylinux_machines("wrapt-2.5.2-cp313-cp313-manylinux_2_28_x86_64.whl") == {"x86_64"}
-    assert manylinux_machines("x-1-cp313-cp313-manylinux_2_39_x86_64.whl") == set()
-    assert manylinux_machines("x-1-cp312-cp312-manylinux_2_17_x86_64.whl") == set()
-    assert manylinux_machines("x-1-cp313-cp313-macosx_11_0_arm64.whl") == set()
-    assert manylinux_machines("six-1.17.0-py2.py3-none-any.whl") == {"aarch64", "x86_64"}
-
-
-@pytest.mark.parametrize("lock", LAYER_LOCKS)
-def test_a_layer_lock_hashes_a_wheel_for_both_architectures(lock: str) -> None:
-    """packaging/Makefile installs the lock for arm64 or x86_64 with --require-hashes and
-    --only-binary: each locked version needs a hashed wheel for each. PyPI's JSON API
-    says which file each hash is (the one test here that needs the network)."""
-    path = PROJECT_ROOT / lock
-    versions = sdk.pins(path)
-    for name, digests in hashes(path).items():
-        version = versions[name]
-        with urllib.request.urlopen(f"https://pypi.org/pypi/{name}/json", timeout=30) as answer:
-            files = json.load(answer)["releases"][version]
-        locked = {file["filename"] for file in files if f"sha256:{file['digests']['sha256']}" in digests}
-        covered = set().union(*(manylinux_machines(wheel) for wheel in locked if wheel.endswith(".whl")))
-        assert covered == {"aarch64", "x86_64"}, (name, version)
-
-
 def test_uv_is_pinned_and_bootstrapped_from_its_lock_by_python_alone() -> None:
     (version,) = re.findall(r"^uv==(\S+)$", (PROJECT_ROOT / "requirements" / "uv.txt").read_text(), re.M)
     assert sdk.pins(PROJECT_ROOT / "requirements" / "uv.lock") == {"uv": version}
-    commands = make("-n", "-B", ".venv-uv/.installed").splitlines()
+    commands = make_output("-n", "-B", ".venv-uv/.installed").splitlines()
     assert commands[0] == "python3.13 -m venv .venv-uv"
     install = commands[1].split()
     assert install[:3] == [".venv-uv/bin/pip", "install", "--quiet"]
@@ -192,7 +134,7 @@ def test_uv_is_pinned_and_bootstrapped_from_its_lock_by_python_alone() -> None:
 
 @pytest.mark.parametrize(("venv", "lock"), sorted(VENV_LOCKS.items()))
 def test_each_venv_is_synced_from_its_lock_with_hashes_required(venv: str, lock: str) -> None:
-    commands = make("-n", "-B", f"{venv}/.installed")
+    commands = make_output("-n", "-B", f"{venv}/.installed")
     uv = f"{PROJECT_ROOT}/.venv-uv/bin/uv --no-config --no-python-downloads"
     requirements = lock.removesuffix(".lock") + ".txt"
     check = f"python3.13 packaging/sdk.py check-lock {requirements} {lock}"
@@ -206,7 +148,7 @@ def test_each_venv_is_synced_from_its_lock_with_hashes_required(venv: str, lock:
 
 def test_the_project_is_installed_editable_with_the_locked_setuptools() -> None:
     """Without build isolation, so that the build backend is the hash-checked one."""
-    commands = make("-n", "-B", ".venv/.installed")
+    commands = make_output("-n", "-B", ".venv/.installed")
     assert re.search(r"uv .*pip install .*--no-deps --no-build-isolation --editable \.", commands)
     build_system = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["build-system"]
     (backend,) = build_system["requires"]
@@ -215,7 +157,7 @@ def test_the_project_is_installed_editable_with_the_locked_setuptools() -> None:
 
 
 def test_lock_check_relocks_exactly_as_make_lock_and_runs_first_in_make_test() -> None:
-    locking, checking = make("-n", "lock").splitlines(), make("-n", "lock-check").splitlines()
+    locking, checking = make_output("-n", "lock").splitlines(), make_output("-n", "lock-check").splitlines()
     compiles = [line for line in locking if " pip compile " in line]
     assert [line.rsplit(" --output-file ", 1)[1] for line in compiles] == ALL_LOCKS
     for line in compiles:

@@ -2,9 +2,9 @@
 make (issue #21)."""
 
 import re
-import subprocess
 
 from localdev.harness.defaults import PROJECT_ROOT
+from tests.helpers import make_output
 
 MAKEFILE = (PROJECT_ROOT / "Makefile").read_text()
 # Steps of other targets, never typed on their own.
@@ -23,21 +23,9 @@ MADE = (
 )
 
 
-def make(*arguments: str) -> str:
-    completed = subprocess.run(  # noqa: S603 - make on our own Makefile
-        ["/usr/bin/make", "--no-print-directory", *arguments],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return completed.stdout
-
-
 def test_make_help_names_every_target() -> None:
     (phony,) = re.findall(r"^\.PHONY: (.*)$", MAKEFILE, re.MULTILINE)
-    shown = make("-s", "help")
+    shown = make_output("-s", "help")
 
     missing = [target for target in phony.split() if target not in INTERNAL and not re.search(rf"\b{target}\b", shown)]
 
@@ -45,7 +33,7 @@ def test_make_help_names_every_target() -> None:
 
 
 def test_make_clean_removes_what_the_targets_and_tests_make() -> None:
-    planned = make("-n", "clean")
+    planned = make_output("-n", "clean")
 
     for made in MADE:
         assert made in planned, made
