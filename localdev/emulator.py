@@ -9,7 +9,7 @@ docstring describes its checks, fault knobs and `/_emulator/` routes.
 
 from werkzeug.serving import make_server
 
-from localdev.harness.commands import command_parser
+from localdev.harness.commands import command_parser, run_interruptibly
 from localdev.harness.defaults import EMULATOR_PORT, HOST
 from localdev.harness.directory import add_directory_options
 from localdev.harness.finspace_emulator import FinSpaceEmulator
@@ -28,8 +28,10 @@ def main() -> None:
     args = parser.parse_args()
     emulator = FinSpaceEmulator(args.users, args.seed, enforce_issued_credentials=args.enforce_issued_credentials)
     print(f"FinSpace Data emulator with {args.users} users on http://{args.host}:{args.port}", flush=True)
+    # Returns at Ctrl-C (werkzeug's serve_forever swallows the KeyboardInterrupt).
     make_server(args.host, args.port, emulator, threaded=True).serve_forever()
+    raise KeyboardInterrupt  # so that run_interruptibly prints its one line
 
 
 if __name__ == "__main__":
-    main()
+    run_interruptibly(main, "Stopped: the FinSpace Data emulator.")

@@ -1,6 +1,6 @@
 """Ctrl-C (SIGINT to the process group, as a terminal sends it) ends every local command
 within 2 s, with one line and no traceback (issue #21): make run, also during its
-start-up, make snapshot mid-walk, and make changes."""
+start-up, make snapshot mid-walk, make changes, and the emulator served alone."""
 
 import json
 import os
@@ -89,3 +89,16 @@ def test_ctrl_c_during_make_changes(environment: dict[str, str]) -> None:
     assert "Traceback" not in output
     assert printed_lines(output)[-1] == "finspace-users changes: interrupted", output
     assert not [line for line in printed_lines(output) if re.match(r"make: \*\*\*", line)], output
+
+
+def test_ctrl_c_ends_the_emulator_served_alone(environment: dict[str, str]) -> None:
+    _, finspace, _ = non_default_ports()
+    process = shell(f".venv/bin/python -m localdev.emulator --port {finspace}", environment)
+    assert process.stdout is not None
+    wait_for(iter(process.stdout.readline, ""), "FinSpace Data emulator with")
+
+    elapsed, output = ctrl_c(process)
+
+    assert elapsed < LIMIT_SECONDS, elapsed
+    assert "Traceback" not in output
+    assert printed_lines(output)[-1] == "Stopped: the FinSpace Data emulator.", output
