@@ -10,6 +10,7 @@ from http import HTTPStatus
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
 from finspace_users.contracts import problems
 from finspace_users.contracts.problems import (
@@ -19,6 +20,7 @@ from finspace_users.contracts.problems import (
     PROBLEM_TYPE_PREFIX,
     Problem,
     ProblemType,
+    problem_for_exception,
 )
 from localdev.harness.template import load_template
 from localdev.openapi import OPENAPI_PATH
@@ -42,9 +44,43 @@ def test_each_type_has_one_slug_one_status_and_one_title() -> None:
         assert problem_type.title and problem_type.title[0].isupper(), problem_type
 
 
+# A failure of each kind a FinSpace call can raise, and our own bug.
+FAILURES: list[Exception] = [
+    *(
+        ClientError(
+            {
+                "Error": {"Code": code},
+                "ResponseMetadata": {
+                    "HTTPStatusCode": status,
+                    "RequestId": "r",
+                    "HostId": "",
+                    "HTTPHeaders": {},
+                    "RetryAttempts": 0,
+                },
+            },
+            "GetUser",
+        )
+        for code, status in [
+            ("ValidationException", 400),
+            ("ResourceNotFoundException", 404),
+            ("ThrottlingException", 429),
+            ("AccessDeniedException", 403),
+            ("InternalServerException", 500),
+        ]
+    ),
+    ReadTimeoutError(endpoint_url="https://finspace-api"),
+    EndpointConnectionError(endpoint_url="https://finspace-api"),
+    RuntimeError("a bug"),
+]
+
+
 def test_every_type_is_answered_by_a_function_or_by_api_gateway() -> None:
-    answered = {answer.problem_type for answer in FIXED_ANSWERS}
-    answered |= {problems.bad_request("x").problem_type, problems.unsupported_event("x").problem_type}
+    """What the error mapping gives for real failures, API Gateway's own answers, and the
+    three the functions build themselves (tests/unit/functions and schedules check those
+    are answered: route-not-found, bad-request and unsupported-event)."""
+    answered = {problem_for_exception(failure).problem_type for failure in FAILURES}
+    answered |= {answer.problem_type for answer in GATEWAY_RESPONSES.values()}
+    answered |= {ProblemType.ROUTE_NOT_FOUND, ProblemType.BAD_REQUEST, ProblemType.UNSUPPORTED_EVENT}
     assert answered == set(ProblemType)
 
 
