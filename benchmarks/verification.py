@@ -19,7 +19,7 @@ import boto3
 import orjson
 
 from finspace_users.access_review.evidence import PREVIOUS_FIELD, link_to, signed, summary_body
-from localdev.harness.defaults import PROJECT_ROOT
+from localdev.harness.defaults import ACCESS_KEY_ID, PROJECT_ROOT, SECRET_ACCESS_KEY
 from localdev.harness.defaults import REGION as LOCAL_REGION
 from localdev.harness.directory import SeededDirectory
 from localdev.harness.stack import LocalStack, create_locked_bucket
@@ -59,8 +59,8 @@ def write_history(stack: LocalStack, bucket: str, days: int, users: int) -> None
 def environment(stack: LocalStack) -> dict[str, str]:
     return {
         "PATH": os.environ["PATH"],
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
         "AWS_DEFAULT_REGION": LOCAL_REGION,
         "AWS_ENDPOINT_URL_S3": stack.moto_url,
         "AWS_ENDPOINT_URL_KMS": stack.moto_url,

@@ -27,13 +27,12 @@ import pytest
 import requests
 
 from localdev.harness.containers import docker
-from localdev.harness.defaults import PROJECT_ROOT
+from localdev.harness.defaults import PROJECT_ROOT, SAM_API_PORT  # make sam-api passes no other
 from localdev.harness.sam import SamLocal
 from tests.integration.local_commands import new_user_environment, shell
 
 LIMIT_SECONDS = 2
 STOPPED = "Stopped: sam local, its containers and the stack are down."
-SAM_API_PORT = 3001  # make sam-api's: the Makefile passes no other
 MARKER = "FINSPACE_USERS_CTRL_C_RUN"  # in the environment of every process a command starts
 # Lines a command prints as it stops: exactly one of them may appear.
 STOPPING_WORDS = ("stopped", "interrupted", "aborted", "cancelled", "terminated", "shutting down")

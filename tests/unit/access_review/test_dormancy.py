@@ -5,7 +5,9 @@ from typing import Any
 
 import pytest
 
-from finspace_users.access_review.dormancy import DAY_MS, dormant_after_days, dormant_before_ms, is_dormant
+from finspace_users.access_review.dormancy import dormant_after_days, dormant_before_ms, is_dormant
+
+DAY_MS = 86_400_000
 
 TICK = datetime(2026, 11, 23, 2, tzinfo=UTC)
 TICK_MS = 1_795_399_200_000
