@@ -26,6 +26,8 @@ from localdev.harness.defaults import PROJECT_ROOT
 from localdev.harness.stack import wait_until_ready
 
 CONTAINERS_DIR = PROJECT_ROOT / "build" / "containers"
+# Where Debian installs dockerd and debootstrap: a non-login root shell may not have it on PATH.
+SYSTEM_PROGRAMS = "/usr/sbin:/sbin"
 LAMBDA_IMAGE = "public.ecr.aws/lambda/python:3.13"
 RUNTIME_INTERFACE_CLIENT = "awslambdaric==4.2.2"
 DEBIAN_SUITE = "trixie"  # its python3 is 3.13
@@ -75,6 +77,11 @@ def _require_linux_root(purpose: str) -> None:
         raise EngineUnavailableError(f"{purpose} installs Debian packages, and this machine has no apt-get")
 
 
+def _program(name: str) -> str | None:
+    """A system program's path: on PATH, else in SYSTEM_PROGRAMS."""
+    return shutil.which(name) or shutil.which(name, path=SYSTEM_PROGRAMS)
+
+
 @contextmanager
 def container_engine() -> Iterator[dict[str, str]]:
     """Yields the environment (DOCKER_HOST or nothing) under which `docker` and SAM reach
@@ -83,8 +90,11 @@ def container_engine() -> Iterator[dict[str, str]]:
         yield {}
         return
     _require_linux_root("no Docker engine answers, and starting one")
-    if shutil.which("dockerd") is None or shutil.which("docker") is None:
+    if _program("dockerd") is None or shutil.which("docker") is None:
         _apt_install("docker.io")
+    dockerd_program, containerd_program = _program("dockerd"), _program("containerd")
+    if dockerd_program is None or containerd_program is None:
+        raise EngineUnavailableError("docker.io is installed, but dockerd or containerd is not on PATH or in /usr/sbin")
     engine_dir = CONTAINERS_DIR / "engine"
     engine_dir.mkdir(parents=True, exist_ok=True)
     docker_env = {"DOCKER_HOST": f"unix://{engine_dir / 'docker.sock'}"}
@@ -102,7 +112,7 @@ def container_engine() -> Iterator[dict[str, str]]:
         containerd = running.enter_context(
             _daemon(
                 [
-                    "containerd",
+                    containerd_program,
                     "--config",
                     str(config),
                     "--address",
@@ -118,7 +128,7 @@ def container_engine() -> Iterator[dict[str, str]]:
         dockerd = running.enter_context(
             _daemon(
                 [
-                    "dockerd",
+                    dockerd_program,
                     "--host",
                     docker_env["DOCKER_HOST"],
                     "--containerd",
@@ -196,14 +206,15 @@ def lambda_python_image(docker_env: dict[str, str]) -> str:
 
 def _build_standin_image(docker_env: dict[str, str]) -> None:
     _require_linux_root(f"{LAMBDA_IMAGE} cannot be pulled, and building a stand-in")
-    if shutil.which("debootstrap") is None:
+    if _program("debootstrap") is None:
         _apt_install("debootstrap")
+    debootstrap = _program("debootstrap") or "debootstrap"
     machine = {"x86_64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}[platform.machine()]
     CONTAINERS_DIR.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=CONTAINERS_DIR, prefix="rootfs-") as scratch:
         rootfs = Path(scratch)
         _run_or_explain(
-            ["debootstrap", "--variant=minbase", "--include=python3,ca-certificates", DEBIAN_SUITE, str(rootfs)]
+            [debootstrap, "--variant=minbase", "--include=python3,ca-certificates", DEBIAN_SUITE, str(rootfs)]
         )
         _run_or_explain(
             [

@@ -2,6 +2,7 @@
 inspect` reports it, or the subnet's first address when it reports none."""
 
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -40,3 +41,16 @@ def test_no_usable_bridge_says_so(monkeypatch: pytest.MonkeyPatch, returncode: i
 
     with pytest.raises(EngineUnavailableError, match="no default bridge"):
         bridge_gateway({})
+
+
+def test_a_system_program_off_path_is_found_where_debian_puts_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A non-login root shell may lack /usr/sbin, where docker.io puts dockerd."""
+    program = tmp_path / "dockerd"
+    program.write_text("#!/bin/sh\n")
+    program.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setattr(containers, "SYSTEM_PROGRAMS", str(tmp_path))
+    assert containers._program("dockerd") == str(program)
+    assert containers._program("no-such-program") is None
