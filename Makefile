@@ -137,11 +137,12 @@ bench-instructions: $(VENV)/.installed  ## cold starts in CPU instructions (valg
 invoke: $(VENV)/.installed $(DEV_MODEL)  ## one function, in-process [FUNCTION=GetUserFunction EVENT=events/get_user.json INVOKE_ARGS=--running]
 	$(BIN)/python -m localdev.invoke $(FUNCTION) $(EVENT) $(INVOKE_ARGS)
 
-# sam local, in containers, on the x86_64 build (localdev/sam_local.py).
-sam-invoke: build-x86_64  ## the same as make invoke, through sam local invoke in a container
+# sam local, in containers, on the x86_64 build (localdev/sam_local.py), which runs
+# `make build-x86_64` itself so that a Ctrl-C during the build ends it with one line too.
+sam-invoke: $(SAM_VENV)/.installed $(VENV)/.installed $(DEV_MODEL)  ## the same as make invoke, through sam local invoke in a container
 	$(BIN)/python -m localdev.sam_local invoke $(FUNCTION) $(EVENT)
 
-sam-api: build-x86_64  ## SAM's local API (sam local start-api) on 127.0.0.1:3001
+sam-api: $(SAM_VENV)/.installed $(VENV)/.installed $(DEV_MODEL)  ## SAM's local API (sam local start-api) on 127.0.0.1:3001
 	$(BIN)/python -m localdev.sam_local start-api
 
 test: lock-check lint typecheck docs validate scan build build-x86_64 pytest  ## every check: the locks, ruff, mypy, docs, sam validate --lint, cfn-lint + checkov, sam build, every pytest suite

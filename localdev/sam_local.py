@@ -43,15 +43,16 @@ def main() -> None:
 
     # Imported here, after run_interruptibly took Ctrl-C over: boto3 and moto take a second.
     from localdev.harness.containers import EngineUnavailableError
-    from localdev.harness.sam import sam_local
+    from localdev.harness.sam import BuildFailedError, build_x86_64, sam_local
 
     try:
+        build_x86_64()
         with sam_local(user_count=args.users) as local:
             if args.verb == "invoke":
                 print(json.dumps(local.invoke(args.function, args.event), indent=2))
             else:
                 serve_api(local, args.port)
-    except (EngineUnavailableError, FileNotFoundError) as why:
+    except (EngineUnavailableError, FileNotFoundError, BuildFailedError) as why:
         parser.exit(1, f"sam local cannot run here: {why}\n")
 
 

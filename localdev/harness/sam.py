@@ -54,13 +54,16 @@ STOP_GRACE_SECONDS = 0.5
 CONTAINER_ID_LINE = "SAM_CONTAINER_ID: "  # sam logs each container it creates so
 
 
-class SamProcess:
-    """A `sam local` command in a session of its own, so that the terminal's Ctrl-C reaches
-    only this process, which then stops sam once, and its containers: a second SIGINT would
-    cut sam's own clean-up short. Its output passes through until then (stdout is kept
-    instead where asked); the containers it says it created are noted."""
+class ChildSession:
+    """A child command (`sam local`, or the make that builds for it) in a session of its
+    own, so that the terminal's Ctrl-C reaches only this process, which then stops it once,
+    and its containers: a second SIGINT would cut sam's own clean-up short. Its output
+    passes through until then (stdout is kept instead where asked); the containers it says
+    it created are noted."""
 
-    def __init__(self, command: list[str], environment: dict[str, str], keep_stdout: bool = False) -> None:
+    def __init__(
+        self, command: list[str], environment: dict[str, str], keep_stdout: bool = False, whole_group: bool = False
+    ) -> None:
         print("$", " ".join(command), file=sys.stderr, flush=True)
         self.process = subprocess.Popen(  # noqa: S603 - SAM CLI with our own arguments
             command,
@@ -71,6 +74,9 @@ class SamProcess:
             text=True,
             start_new_session=True,
         )
+        # make's children (sam build) need the SIGINT a terminal sends them; sam's own
+        # (docker) must not get it, or its clean-up is cut short.
+        self.whole_group = whole_group
         self.container_ids: list[str] = []
         self.stdout: list[str] = []
         self._stopping = threading.Event()
@@ -108,7 +114,10 @@ class SamProcess:
         STOP_GRACE_SECONDS: then by force (SIGKILL, `docker rm --force`)."""
         self._stopping.set()
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
+            if self.whole_group:
+                os.killpg(self.process.pid, signal.SIGINT)
+            else:
+                self.process.send_signal(signal.SIGINT)
             try:
                 self.process.wait(timeout=STOP_GRACE_SECONDS)
             except subprocess.TimeoutExpired:
@@ -136,6 +145,23 @@ def remove_build_locks_of(pid: int) -> None:
                 lock.unlink()
 
 
+class BuildFailedError(Exception):
+    """`make build-x86_64` failed; its output says why."""
+
+
+def build_x86_64() -> None:
+    """`make build-x86_64`, what sam local runs: a Ctrl-C during it ends it as any other
+    (without sam's "Aborted!" and make's "*** Interrupt" lines)."""
+    make = ChildSession(["make", "--no-print-directory", "build-x86_64"], dict(os.environ), whole_group=True)
+    try:
+        status = make.wait()
+    except BaseException:
+        make.stop({})
+        raise
+    if status != 0:
+        raise BuildFailedError(f"make build-x86_64 exited {status}")
+
+
 @dataclass
 class SamLocal:
     stack: LocalStack
@@ -148,12 +174,12 @@ class SamLocal:
         engine's and no telemetry. SAM hands the credentials to the container."""
         return {**os.environ, **self.docker_env, "SAM_CLI_TELEMETRY": "0"}
 
-    def _sam(self, verb: str, *args: str, keep_stdout: bool = False) -> SamProcess:
+    def _sam(self, verb: str, *args: str, keep_stdout: bool = False) -> ChildSession:
         # Written for each command: another sam_local of this checkout (a test's, another
         # terminal's) may have written its own stack's endpoints there since.
         ENV_VARS_PATH.parent.mkdir(parents=True, exist_ok=True)
         ENV_VARS_PATH.write_text(json.dumps(self.stack.env_vars, indent=2))
-        return SamProcess(sam_command(verb, *args, image=self.image), self.environment, keep_stdout)
+        return ChildSession(sam_command(verb, *args, image=self.image), self.environment, keep_stdout)
 
     def invoke(self, function: str, event_path: Path) -> Any:
         """The function's payload; its logs go to this process's stderr."""

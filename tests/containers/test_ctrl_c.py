@@ -1,8 +1,8 @@
 """Ctrl-C ends `make sam-invoke` and `make sam-api` within 2 s (issue #21), typed as a user
 types them: through make, in a session of its own, SIGINT to its process group as a
-terminal sends it. Each ends with one line and no traceback, and leaves nothing behind:
-no container, no process of its own (sam included, in whatever session it runs), nothing
-listening on the stack's ports or on SAM's.
+terminal sends it, also during the build they run first. Each ends with one line and no
+traceback, and leaves nothing behind: no container, no process of its own (sam included,
+in whatever session it runs), nothing listening on the stack's ports or on SAM's.
 
 The engine and the image are the package's (conftest.py): DOCKER_HOST names that engine,
 so the commands start none of their own."""
@@ -71,6 +71,16 @@ class Typed:
             self.seen.append(line)
             if text in line:
                 return line
+
+    def wait_for_each(self, *texts: str, timeout: float = 240) -> dict[str, str]:
+        """The first line that holds each text, in whatever order they come: sam's own lines
+        and its container's come down two pipes."""
+        found = {text: line for line in self.seen for text in texts if text in line}
+        while missing := [text for text in texts if text not in found]:
+            line = self.wait_for(missing[0], timeout)
+            found.update({text: line for text in missing if text in line})
+            found.update({text: seen for seen in self.seen for text in missing if text in seen and text not in found})
+        return found
 
     def ctrl_c(self, timeout: float = 30) -> tuple[float, str]:
         """SIGINT to its process group, as a terminal's Ctrl-C; (seconds until make exited
@@ -209,8 +219,8 @@ def test_ctrl_c_while_make_sam_invokes_container_runs_the_function(run: Run) -> 
     typed = Typed.start("make sam-invoke FUNCTION=GetUserFunction EVENT=events/get_user.json", run.environment)
     finspace_url, moto_url = stack_endpoints(sam_command_of(typed, "invoke"))
     hold_finspace_calls(finspace_url)
-    container_id = typed.wait_for("SAM_CONTAINER_ID:").split()[-1]
-    typed.wait_for("START RequestId:")
+    seen = typed.wait_for_each("SAM_CONTAINER_ID:", "START RequestId:")
+    container_id = seen["SAM_CONTAINER_ID:"].split()[-1]
     wait_for_a_held_call(finspace_url, "GetUser")
     before = "".join(typed.seen)
 
@@ -238,6 +248,22 @@ def test_ctrl_c_while_sam_builds_the_functions_image(run: Run) -> None:
     assert "SAM_CONTAINER_ID" not in before + output, "the build was over before Ctrl-C"
     assert "Traceback" not in before, before
     assert_ended_cleanly(elapsed, output, run, [finspace_url, moto_url])
+
+
+def test_ctrl_c_while_make_sam_invoke_builds_the_functions(run: Run) -> None:
+    """Before sam local: the command runs `make build-x86_64` first, and a Ctrl-C there
+    ends it with the same one line (not sam build's "Aborted!" and make's "*** Interrupt")."""
+    typed = Typed.start("make sam-invoke FUNCTION=GetUserFunction EVENT=events/get_user.json", run.environment)
+    typed.wait_for("Starting Build")
+    time.sleep(0.3)
+    before = "".join(typed.seen)
+
+    elapsed, output = typed.ctrl_c()
+
+    print(f"make sam-invoke (sam build) ended {elapsed:.2f} s after Ctrl-C")
+    assert "sam local invoke" not in before + output, "the build was over before Ctrl-C"
+    assert "Traceback" not in before, before
+    assert_ended_cleanly(elapsed, output, run, [])
 
 
 @pytest.mark.parametrize("request_in_flight", [False, True], ids=["idle", "request-in-flight"])
