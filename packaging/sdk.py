@@ -41,8 +41,6 @@ BUNDLED_DATA = "botocore_data"
 # Calls that make a client or resource whose first argument names the service:
 # boto3.client("s3"), session.create_client("sts"), botocore's client_creator("sso").
 CLIENT_FACTORIES = {"client", "resource", "create_client", "client_creator", "_client_creator"}
-# botocore/data's own files (endpoints, partitions, retry and default configuration)
-# are kept whole: every client reads them.
 
 
 def sha256(data: bytes) -> str:
@@ -200,6 +198,8 @@ def prune(python_dir: Path, code: list[Path], other_layers: list[Path]) -> set[s
     """other_layers: the python folders of the layers merged with this one (the X-Ray
     SDK's creates an xray client, whose model this layer's botocore holds)."""
     services = services_created(python_dir, code, other_layers)
+    # Only model folders go: botocore/data's own files (endpoints, partitions, retry and
+    # default configuration) are kept whole, since every client reads them.
     for data in (python_dir / "botocore" / "data", python_dir / "boto3" / "data"):
         for model in _dirs(data):
             if model.name not in services:
