@@ -29,7 +29,7 @@ import requests
 from localdev.harness.containers import docker
 from localdev.harness.defaults import PROJECT_ROOT, SAM_API_PORT  # make sam-api passes no other
 from localdev.harness.sam import SamLocal
-from tests.integration.local_commands import new_user_environment, shell
+from tests.integration.local_commands import new_user_environment, printed_lines, shell
 
 LIMIT_SECONDS = 2
 STOPPED = "Stopped: sam local, its containers and the stack are down."
@@ -135,10 +135,6 @@ def stale_sam_build_locks() -> list[Path]:
             if not Path(f"/proc/{int(lock.read_text().split()[0])}").exists():
                 stale.append(lock)
     return stale
-
-
-def printed_lines(output: str) -> list[str]:
-    return [line for line in output.splitlines() if line.strip()]
 
 
 def stopping_lines(output: str) -> list[str]:

@@ -51,6 +51,11 @@ def shell(command: str, environment: dict[str, str], **options: Any) -> subproce
     )
 
 
+def printed_lines(output: str) -> list[str]:
+    """What a command printed, blank lines left out."""
+    return [line for line in output.splitlines() if line.strip()]
+
+
 def ctrl_c(process: subprocess.Popen[str], timeout: float = 10) -> tuple[float, str]:
     """SIGINT to the process group, as a terminal's Ctrl-C; (seconds until it ended, the
     rest of its output)."""

@@ -13,7 +13,14 @@ from pathlib import Path
 import pytest
 
 from localdev.harness.defaults import REGION
-from tests.integration.local_commands import BANNER_END, ctrl_c, new_user_environment, non_default_ports, shell
+from tests.integration.local_commands import (
+    BANNER_END,
+    ctrl_c,
+    new_user_environment,
+    non_default_ports,
+    printed_lines,
+    shell,
+)
 
 LIMIT_SECONDS = 2
 
@@ -21,10 +28,6 @@ LIMIT_SECONDS = 2
 @pytest.fixture
 def environment(tmp_path: Path) -> Iterator[dict[str, str]]:
     yield new_user_environment(tmp_path / "local-stack.json")
-
-
-def printed_lines(output: str) -> list[str]:
-    return [line for line in output.splitlines() if line.strip()]
 
 
 def wait_for(process_output: Iterator[str], text: str, timeout: float = 120) -> str:
