@@ -24,6 +24,7 @@ from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 
 from localdev.harness.commands import cli_description
+from localdev.harness.defaults import REGION
 from localdev.harness.template import load_template
 
 PACKAGED_ARTIFACT_PROPERTIES = ("CodeUri", "ContentUri")
@@ -62,7 +63,7 @@ def transformed_template() -> dict[str, Any]:
     source = load_template()
     # Any commercial region: the translator needs one for the partition, and leaves
     # ${AWS::Region} itself to CloudFormation.
-    translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name="us-east-1"))
+    translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name=REGION))
     # No managed policy is named by its short name, so the translator needs no IAM lookup.
     translated = translator.translate(packaged(source), parameter_values={}, get_managed_policy_map=dict)
     output: dict[str, Any] = json.loads(json.dumps(translated))

@@ -11,6 +11,8 @@ import string
 from collections.abc import Iterator
 from typing import Any
 
+from localdev.harness.defaults import ACCOUNT_ID
+
 FIRST_NAMES = (
     "Aurelio",
     "Brunhilde",
@@ -190,7 +192,7 @@ class SeededDirectory:
             "lastModifiedTime": created + rng.randint(10, 300) * DAY_MS,
         }
         if api_access == "ENABLED":
-            user["apiAccessPrincipalArn"] = f"arn:aws:iam::123456789012:role/finspace-api-{index}"
+            user["apiAccessPrincipalArn"] = f"arn:aws:iam::{ACCOUNT_ID}:role/finspace-api-{index}"
         if status == "DISABLED":
             user["lastDisabledTime"] = created + rng.randint(300, 399) * DAY_MS
         # About one user in eight never logged in; of the rest, most did recently and
